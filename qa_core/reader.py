@@ -1,0 +1,378 @@
+"""The reader: a checkpoint + tokenizer that turns questions and passages into ranked spans.
+
+``load_reader`` loads any checkpoint with a fast tokenizer and a QA head (Hub id or local
+directory) once per process; ``Reader.answer`` runs all windows of a question in one batch
+under ``torch.inference_mode`` and hands the logits to the pure span search in ``spans``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa_core.errors import (
+    CheckpointNotFoundError,
+    HubUnreachableError,
+    InputError,
+    NotAQAModelError,
+    SlowTokenizerError,
+    UntrainedHeadWarning,
+)
+from qa_core.heatmap import token_scores
+from qa_core.spans import SpanOptions, find_spans_batch, map_answer
+from qa_core.textnorm import to_nfc
+from qa_core.types import Prediction, TokenScore
+from qa_core.windows import WindowConfig, tokenize_windows
+
+logger = logging.getLogger(__name__)
+
+_DTYPES = {"float32": "float32", "fp32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16",
+           "float16": "float16", "fp16": "float16"}
+
+
+@dataclass
+class AnswerOptions:
+    """Everything ``Reader.answer`` accepts besides the text, validated once."""
+
+    top_n: int = 5
+    max_answer_length: int = 30
+    max_length: int = 384
+    doc_stride: int = 128
+    allow_no_answer: bool = False
+    null_threshold: float = 0.0
+    max_question_length: int = 64
+
+    def windows(self) -> WindowConfig:
+        return WindowConfig(self.max_length, self.doc_stride, self.max_question_length)
+
+    def spans(self) -> SpanOptions:
+        return SpanOptions(self.top_n, self.max_answer_length, self.allow_no_answer, self.null_threshold)
+
+
+# ---------------------------------------------------------------------------------------------
+# Device and precision
+# ---------------------------------------------------------------------------------------------
+def default_device() -> str:
+    """cuda, then Apple's mps, then cpu."""
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def cpu_has_native_bf16() -> bool:
+    """True when the CPU computes bfloat16 natively (AVX512-BF16 or AMX), where a bf16 forward
+    takes about half the float32 time; elsewhere bf16 is emulated and slower than float32."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return any(f in flags.split() for f in ("avx512_bf16", "amx_bf16"))
+
+
+def default_dtype(device: str):
+    """The fastest precision the hardware runs natively, float32 where in doubt."""
+    import torch
+
+    if device.startswith("cuda"):
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device == "cpu" and cpu_has_native_bf16():
+        return torch.bfloat16
+    return torch.float32
+
+
+def resolve_dtype(dtype, device: str):
+    """``None`` → hardware default; strings like ``"bf16"`` or ``"float32"`` → torch dtypes."""
+    import torch
+
+    if dtype is None or dtype == "auto":
+        return default_dtype(device)
+    if isinstance(dtype, str):
+        name = _DTYPES.get(dtype.lower())
+        if name is None:
+            raise ValueError(f"Unknown dtype {dtype!r}; use one of float32, bfloat16, float16 or auto.")
+        return getattr(torch, name)
+    return dtype
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------------------------
+_PHOBERT_HINT = (
+    "PhoBERT ships only a slow (Python) BPE tokenizer without character offsets, and it expects "
+    "word-segmented input (VnCoreNLP), so answer spans cannot be mapped back to the raw text. "
+    "Use an XLM-R-based Vietnamese checkpoint such as 'nguyenvulebinh/vi-mrc-base' instead."
+)
+
+
+def _looks_like_path(name: str) -> bool:
+    return name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
+
+
+def _classify_load_error(checkpoint: str, exc: Exception) -> Exception:
+    """Turn the Hub's and transformers' loading errors into messages a user can act on."""
+    text = f"{type(exc).__name__}: {exc}"
+    lowered = text.lower()
+    offline_markers = (
+        "couldn't connect", "could not connect", "connection", "offline", "timed out",
+        "name or service not known", "temporary failure", "max retries", "localentrynotfound",
+        "network is unreachable", "cannot find the requested files in the local cache",
+        "outgoing traffic has been disabled",
+    )
+    if any(m in lowered for m in offline_markers):
+        return HubUnreachableError(
+            f"Could not reach the Hugging Face Hub to download '{checkpoint}' and it is not in the "
+            "local cache. Connect to the internet once (it is cached afterwards), or download it "
+            "elsewhere (`huggingface-cli download " + checkpoint + " --local-dir DIR`) and pass "
+            "the local directory instead of the id."
+        )
+    return CheckpointNotFoundError(
+        f"'{checkpoint}' is neither a local model directory nor a model on the Hugging Face Hub "
+        "(check the spelling, or log in with `huggingface-cli login` if it is private). "
+        f"Details: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+    )
+
+
+def load_components(checkpoint: str):
+    """Config, tokenizer and QA model of ``checkpoint`` on the CPU in float32, or a clear error."""
+    from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer
+
+    checkpoint = str(checkpoint).strip()
+    if not checkpoint:
+        raise CheckpointNotFoundError("No checkpoint given: pass a Hub id or a local directory.")
+    local = Path(checkpoint).expanduser()
+    if local.exists():
+        if not (local / "config.json").is_file():
+            raise CheckpointNotFoundError(
+                f"'{checkpoint}' exists but is not a model directory (no config.json). Point at "
+                "the folder that save_pretrained wrote (it holds config.json and the weights)."
+            )
+        checkpoint = str(local)
+    elif _looks_like_path(checkpoint):
+        raise CheckpointNotFoundError(
+            f"The directory '{checkpoint}' does not exist. Check the path, or give a Hub id such "
+            "as 'nguyenvulebinh/vi-mrc-base'."
+        )
+    try:
+        config = AutoConfig.from_pretrained(checkpoint)
+    except Exception as exc:  # the Hub raises many types; all mean "cannot get this checkpoint"
+        raise _classify_load_error(checkpoint, exc) from exc
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+    except Exception as exc:
+        if "phobert" in checkpoint.lower() or config.model_type == "phobert":
+            raise SlowTokenizerError(f"'{checkpoint}' cannot be used: {_PHOBERT_HINT}") from exc
+        raise _classify_load_error(checkpoint, exc) from exc
+    if not getattr(tokenizer, "is_fast", False):
+        hint = _PHOBERT_HINT if "phobert" in checkpoint.lower() else (
+            "Extractive QA needs a fast (Rust) tokenizer for character offsets; convert the "
+            "tokenizer with `PreTrainedTokenizerFast` or pick a checkpoint that ships tokenizer.json."
+        )
+        raise SlowTokenizerError(f"'{checkpoint}' has no fast tokenizer. {hint}")
+    try:
+        model, info = AutoModelForQuestionAnswering.from_pretrained(
+            checkpoint, config=config, output_loading_info=True
+        )
+    except ValueError as exc:
+        raise NotAQAModelError(
+            f"'{checkpoint}' is a '{config.model_type}' model, which has no question-answering "
+            "head in transformers. Pick an encoder such as XLM-R, BERT or mDeBERTa."
+        ) from exc
+    except Exception as exc:
+        raise _classify_load_error(checkpoint, exc) from exc
+    if any("qa_outputs" in key for key in info.get("missing_keys", [])):
+        warnings.warn(
+            f"'{checkpoint}' has no trained question-answering head: the head was initialised at "
+            "random, so its answers are meaningless until it is fine-tuned "
+            "(python -m train.finetune --model-name-or-path " + checkpoint + ").",
+            UntrainedHeadWarning,
+            stacklevel=3,
+        )
+    return config, tokenizer, model
+
+
+class Reader:
+    """A QA checkpoint ready to answer questions about Vietnamese (or any) passages."""
+
+    def __init__(self, model, tokenizer, checkpoint: str = "", device: str = "cpu", dtype=None):
+        import torch
+
+        self.checkpoint = checkpoint
+        self.device = device
+        self.dtype = dtype if dtype is not None else torch.float32
+        self.tokenizer = tokenizer
+        self.model = model.to(device=device, dtype=self.dtype).eval()
+        self._input_names = set(tokenizer.model_input_names)
+        self._lock = threading.Lock()  # one forward at a time: torch uses all cores anyway
+
+    def __repr__(self) -> str:
+        return f"Reader({self.checkpoint!r}, device={self.device!r}, dtype={self.dtype})"
+
+    # ---- public API ----------------------------------------------------------------------
+    def answer(
+        self,
+        question: str,
+        context: str,
+        top_n: int = 5,
+        max_answer_length: int = 30,
+        max_length: int = 384,
+        doc_stride: int = 128,
+        allow_no_answer: bool = False,
+        null_threshold: float = 0.0,
+        max_question_length: int = 64,
+    ) -> Prediction:
+        """Ranked answer spans of ``question`` in ``context``; offsets index ``context`` as given."""
+        options = AnswerOptions(
+            top_n, max_answer_length, max_length, doc_stride, allow_no_answer, null_threshold,
+            max_question_length,
+        )
+        return self._predict([question], [context], options, batch_size=None, progress=False)[0]
+
+    def answer_batch(
+        self,
+        questions: Sequence[str],
+        contexts: Sequence[str],
+        *,
+        batch_size: int = 32,
+        progress: bool = False,
+        **options,
+    ) -> list[Prediction]:
+        """``answer`` for many questions; windows run in batches of ``batch_size``."""
+        if len(questions) != len(contexts):
+            raise InputError(
+                f"Got {len(questions)} questions but {len(contexts)} contexts; pass one context "
+                "per question (repeat a context for several questions)."
+            )
+        return self._predict(questions, contexts, AnswerOptions(**options), batch_size, progress)
+
+    # ---- internals -----------------------------------------------------------------------
+    def _predict(self, questions, contexts, options: AnswerOptions, batch_size, progress):
+        for q, c in zip(questions, contexts):
+            validate_text(q, c)
+        if not questions:
+            return []
+        window_cfg, span_opts = options.windows(), options.spans()
+        norm_ctx = [to_nfc(c) for c in contexts]
+        norm_q = [to_nfc(q).text for q in questions]
+        enc = tokenize_windows(
+            self.tokenizer, norm_q, [n.text for n in norm_ctx], window_cfg,
+            padding="longest", return_tensors="np",
+        )
+        offsets = np.asarray(enc["offset_mapping"], dtype=np.int64)  # (F, L, 2)
+        feature_example = np.asarray(enc["overflow_to_sample_mapping"], dtype=np.int64)
+        inputs = {k: v for k, v in enc.items() if k in self._input_names}
+        start, end = self._forward(inputs, batch_size, progress)  # (F, L) float32
+        cls = np.argmax(enc["input_ids"] == self.tokenizer.cls_token_id, axis=1) if (
+            self.tokenizer.cls_token_id is not None) else np.zeros(len(offsets), dtype=np.int64)
+        results = find_spans_batch(
+            start, end, offsets, feature_example, [n.text for n in norm_ctx], span_opts, cls
+        )
+        predictions = []
+        for ex, (res, norm) in enumerate(zip(results, norm_ctx)):
+            rows = feature_example == ex
+            tokens = token_scores(start[rows], end[rows], offsets[rows], norm.text)
+            if not norm.is_identity:
+                res.answers = [map_answer(a, norm) for a in res.answers]
+                tokens = [_map_token(t, norm) for t in tokens]
+            predictions.append(
+                Prediction(
+                    answers=res.answers, no_answer=res.no_answer, null_score=res.null_score,
+                    null_probability=res.null_probability, question=questions[ex],
+                    context=contexts[ex], tokens=tokens, n_windows=int(rows.sum()),
+                    checkpoint=self.checkpoint,
+                )
+            )
+        return predictions
+
+    def _forward(self, inputs: dict, batch_size: int | None, progress: bool):
+        """Start/end logits of every window, ``(n_windows, seq_len)`` float32 numpy arrays."""
+        import torch
+
+        n = len(next(iter(inputs.values())))
+        step = n if not batch_size else batch_size
+        mask = inputs["attention_mask"]
+        order = np.argsort(-mask.sum(axis=1), kind="stable")  # similar lengths batch together
+        starts = np.zeros(mask.shape, dtype=np.float32)
+        ends = np.zeros(mask.shape, dtype=np.float32)
+        batches = range(0, n, step)
+        if progress:
+            from tqdm.auto import tqdm
+
+            batches = tqdm(batches, desc="Answering", unit="batch")
+        with self._lock, torch.inference_mode():
+            for b in batches:
+                idx = order[b : b + step]
+                width = int(mask[idx].sum(axis=1).max()) if mask[idx].any() else mask.shape[1]
+                # Right-padded windows can be cut to their longest member; left-padded ones
+                # keep the full width so positions stay aligned.
+                cols = slice(0, width) if self.tokenizer.padding_side == "right" else slice(None)
+                batch = {
+                    k: torch.from_numpy(np.ascontiguousarray(v[idx][:, cols])).to(self.device)
+                    for k, v in inputs.items()
+                }
+                out = self.model(**batch)
+                s = out.start_logits.float().cpu().numpy()
+                e = out.end_logits.float().cpu().numpy()
+                starts[idx, : s.shape[1]] = s
+                ends[idx, : e.shape[1]] = e
+        return starts, ends
+
+
+def _map_token(token: TokenScore, norm) -> TokenScore:
+    s, e = norm.to_original(token.start, token.end)
+    s, e = int(s), int(e)
+    return TokenScore(norm.original[s:e], s, e, token.start_prob, token.end_prob,
+                      token.start_logit, token.end_logit)
+
+
+def validate_text(question, context) -> None:
+    """Reject input no reader can answer, with a message that says what to change."""
+    if not isinstance(question, str) or not isinstance(context, str):
+        raise InputError(
+            f"Question and context must be text; got {type(question).__name__} and "
+            f"{type(context).__name__}."
+        )
+    if not question.strip():
+        raise InputError("The question is empty: type a question about the passage.")
+    if not context.strip():
+        raise InputError("The context is empty: paste the passage that holds the answer.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Process-wide cache
+# ---------------------------------------------------------------------------------------------
+_CACHE: dict[tuple, Reader] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def load_reader(checkpoint: str | Path, device: str | None = None, dtype=None) -> Reader:
+    """A ``Reader`` for ``checkpoint`` (Hub id or local directory), loaded once per process.
+
+    ``device`` defaults to cuda, then mps, then cpu; ``dtype`` to what the hardware runs
+    natively (bfloat16 on GPUs and on CPUs with AVX512-BF16/AMX, float32 elsewhere).
+    """
+    device = device or default_device()
+    torch_dtype = resolve_dtype(dtype, device)
+    key = (str(checkpoint), device, str(torch_dtype))
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            return _CACHE[key]
+    _, tokenizer, model = load_components(str(checkpoint))
+    reader = Reader(model, tokenizer, str(checkpoint), device, torch_dtype)
+    with _CACHE_LOCK:
+        return _CACHE.setdefault(key, reader)
+
+
+def clear_reader_cache() -> None:
+    """Forget every loaded reader (frees their memory once no one else holds them)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()

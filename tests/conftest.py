@@ -1,0 +1,48 @@
+"""Shared fixtures: tiny offline checkpoints of both tokenizer families and the shared data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "assets" / "sample.vi.squad2.json"
+SHARED_XQUAD = REPO.parent / "shared" / "data" / "xquad.vi.json"
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoints(tmp_path_factory) -> dict[str, Path]:
+    """One tiny random QA checkpoint per tokenizer family, saved like a real one."""
+    from qa_core.tiny_models import FAMILIES, TinyModelConfig, build_tiny_checkpoint
+
+    root = tmp_path_factory.mktemp("tiny")
+    return {
+        family: build_tiny_checkpoint(root / family, TinyModelConfig(family=family))
+        for family in FAMILIES
+    }
+
+
+@pytest.fixture(params=["wordpiece", "unigram"])
+def tiny_checkpoint(request, tiny_checkpoints) -> Path:
+    """Each test using this runs once per tokenizer family."""
+    return tiny_checkpoints[request.param]
+
+
+@pytest.fixture(scope="session")
+def sample_path() -> Path:
+    return SAMPLE
+
+
+@pytest.fixture(scope="session")
+def xquad_path() -> Path:
+    """The real XQuAD-vi file from ../shared; tests using it skip on a user's machine."""
+    if not SHARED_XQUAD.exists():
+        pytest.skip(f"{SHARED_XQUAD} not found (../shared is only beside the repo in CI)")
+    return SHARED_XQUAD
