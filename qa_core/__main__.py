@@ -42,9 +42,14 @@ def main(argv: list[str] | None = None) -> int:
             context = args.context
         reader = load_reader(args.checkpoint, device=args.device, dtype=args.dtype)
         pred = reader.answer(
-            args.question, context, top_n=args.top_n, max_answer_length=args.max_answer_length,
-            max_length=args.max_length, doc_stride=args.doc_stride,
-            allow_no_answer=args.allow_no_answer, null_threshold=args.null_threshold,
+            args.question,
+            context,
+            top_n=args.top_n,
+            max_answer_length=args.max_answer_length,
+            max_length=args.max_length,
+            doc_stride=args.doc_stride,
+            allow_no_answer=args.allow_no_answer,
+            null_threshold=args.null_threshold,
         )
     except (QAError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

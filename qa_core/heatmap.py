@@ -37,7 +37,7 @@ def token_scores(
     """
     start_logits = np.atleast_2d(np.asarray(start_logits, dtype=np.float64))
     end_logits = np.atleast_2d(np.asarray(end_logits, dtype=np.float64))
-    offsets = np.asarray(offsets, dtype=np.int64).reshape(start_logits.shape + (2,))
+    offsets = np.asarray(offsets, dtype=np.int64).reshape((*start_logits.shape, 2))
     in_ctx = offsets[..., 0] >= 0  # (W, L)
     if not in_ctx.any():
         return []

@@ -32,8 +32,14 @@ from qa_core.windows import WindowConfig, tokenize_windows
 
 logger = logging.getLogger(__name__)
 
-_DTYPES = {"float32": "float32", "fp32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16",
-           "float16": "float16", "fp16": "float16"}
+_DTYPES = {
+    "float32": "float32",
+    "fp32": "float32",
+    "bfloat16": "bfloat16",
+    "bf16": "bfloat16",
+    "float16": "float16",
+    "fp16": "float16",
+}
 
 
 @dataclass
@@ -52,7 +58,9 @@ class AnswerOptions:
         return WindowConfig(self.max_length, self.doc_stride, self.max_question_length)
 
     def spans(self) -> SpanOptions:
-        return SpanOptions(self.top_n, self.max_answer_length, self.allow_no_answer, self.null_threshold)
+        return SpanOptions(
+            self.top_n, self.max_answer_length, self.allow_no_answer, self.null_threshold
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -99,7 +107,9 @@ def resolve_dtype(dtype, device: str):
     if isinstance(dtype, str):
         name = _DTYPES.get(dtype.lower())
         if name is None:
-            raise ValueError(f"Unknown dtype {dtype!r}; use one of float32, bfloat16, float16 or auto.")
+            raise ValueError(
+                f"Unknown dtype {dtype!r}; use one of float32, bfloat16, float16 or auto."
+            )
         return getattr(torch, name)
     return dtype
 
@@ -114,6 +124,38 @@ _PHOBERT_HINT = (
 )
 
 
+_HUB_PROBE: dict[str, tuple[float, bool]] = {}
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the Hub answers a TCP connection now (cached for a minute).
+
+    Without this, an offline machine spends ~25 s in the Hub client's retries before failing.
+    """
+    import os
+    import socket
+    import time
+    from urllib.parse import urlparse
+
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
+        return False
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    now = time.monotonic()
+    cached = _HUB_PROBE.get(endpoint)
+    if cached and now - cached[0] < 60:
+        return cached[1]
+    url = urlparse(endpoint)
+    try:
+        with socket.create_connection(
+            (url.hostname, url.port or (443 if url.scheme == "https" else 80)), timeout=timeout
+        ):
+            ok = True
+    except OSError:
+        ok = False
+    _HUB_PROBE[endpoint] = (now, ok)
+    return ok
+
+
 def _looks_like_path(name: str) -> bool:
     return name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
 
@@ -123,21 +165,29 @@ def _classify_load_error(checkpoint: str, exc: Exception) -> Exception:
     text = f"{type(exc).__name__}: {exc}"
     lowered = text.lower()
     offline_markers = (
-        "couldn't connect", "could not connect", "connection", "offline", "timed out",
-        "name or service not known", "temporary failure", "max retries", "localentrynotfound",
-        "network is unreachable", "cannot find the requested files in the local cache",
+        "couldn't connect",
+        "could not connect",
+        "connection",
+        "offline",
+        "timed out",
+        "name or service not known",
+        "temporary failure",
+        "max retries",
+        "localentrynotfound",
+        "network is unreachable",
+        "cannot find the requested files in the local cache",
         "outgoing traffic has been disabled",
     )
     if any(m in lowered for m in offline_markers):
         return HubUnreachableError(
             f"Could not reach the Hugging Face Hub to download '{checkpoint}' and it is not in the "
             "local cache. Connect to the internet once (it is cached afterwards), or download it "
-            "elsewhere (`huggingface-cli download " + checkpoint + " --local-dir DIR`) and pass "
+            "elsewhere (`hf download " + checkpoint + " --local-dir DIR`) and pass "
             "the local directory instead of the id."
         )
     return CheckpointNotFoundError(
         f"'{checkpoint}' is neither a local model directory nor a model on the Hugging Face Hub "
-        "(check the spelling, or log in with `huggingface-cli login` if it is private). "
+        "(check the spelling, or log in with `hf auth login` if it is private). "
         f"Details: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
     )
 
@@ -162,25 +212,33 @@ def load_components(checkpoint: str):
             f"The directory '{checkpoint}' does not exist. Check the path, or give a Hub id such "
             "as 'nguyenvulebinh/vi-mrc-base'."
         )
+    # Offline: read the local cache only (fast), instead of retrying the network for ~25 s.
+    hub = {} if local.exists() or hub_reachable() else {"local_files_only": True}
     try:
-        config = AutoConfig.from_pretrained(checkpoint)
+        config = AutoConfig.from_pretrained(checkpoint, **hub)
     except Exception as exc:  # the Hub raises many types; all mean "cannot get this checkpoint"
+        if hub:
+            exc = OSError(f"offline: {exc}")
         raise _classify_load_error(checkpoint, exc) from exc
     try:
-        tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+        tokenizer = AutoTokenizer.from_pretrained(checkpoint, **hub)
     except Exception as exc:
         if "phobert" in checkpoint.lower() or config.model_type == "phobert":
             raise SlowTokenizerError(f"'{checkpoint}' cannot be used: {_PHOBERT_HINT}") from exc
         raise _classify_load_error(checkpoint, exc) from exc
     if not getattr(tokenizer, "is_fast", False):
-        hint = _PHOBERT_HINT if "phobert" in checkpoint.lower() else (
-            "Extractive QA needs a fast (Rust) tokenizer for character offsets; convert the "
-            "tokenizer with `PreTrainedTokenizerFast` or pick a checkpoint that ships tokenizer.json."
+        hint = (
+            _PHOBERT_HINT
+            if "phobert" in checkpoint.lower()
+            else (
+                "Extractive QA needs a fast (Rust) tokenizer for character offsets; convert the "
+                "tokenizer with `PreTrainedTokenizerFast` or pick a checkpoint that ships tokenizer.json."
+            )
         )
         raise SlowTokenizerError(f"'{checkpoint}' has no fast tokenizer. {hint}")
     try:
         model, info = AutoModelForQuestionAnswering.from_pretrained(
-            checkpoint, config=config, output_loading_info=True
+            checkpoint, config=config, output_loading_info=True, **hub
         )
     except ValueError as exc:
         raise NotAQAModelError(
@@ -232,7 +290,12 @@ class Reader:
     ) -> Prediction:
         """Ranked answer spans of ``question`` in ``context``; offsets index ``context`` as given."""
         options = AnswerOptions(
-            top_n, max_answer_length, max_length, doc_stride, allow_no_answer, null_threshold,
+            top_n,
+            max_answer_length,
+            max_length,
+            doc_stride,
+            allow_no_answer,
+            null_threshold,
             max_question_length,
         )
         return self._predict([question], [context], options, batch_size=None, progress=False)[0]
@@ -264,15 +327,22 @@ class Reader:
         norm_ctx = [to_nfc(c) for c in contexts]
         norm_q = [to_nfc(q).text for q in questions]
         enc = tokenize_windows(
-            self.tokenizer, norm_q, [n.text for n in norm_ctx], window_cfg,
-            padding="longest", return_tensors="np",
+            self.tokenizer,
+            norm_q,
+            [n.text for n in norm_ctx],
+            window_cfg,
+            padding="longest",
+            return_tensors="np",
         )
         offsets = np.asarray(enc["offset_mapping"], dtype=np.int64)  # (F, L, 2)
         feature_example = np.asarray(enc["overflow_to_sample_mapping"], dtype=np.int64)
         inputs = {k: v for k, v in enc.items() if k in self._input_names}
         start, end = self._forward(inputs, batch_size, progress)  # (F, L) float32
-        cls = np.argmax(enc["input_ids"] == self.tokenizer.cls_token_id, axis=1) if (
-            self.tokenizer.cls_token_id is not None) else np.zeros(len(offsets), dtype=np.int64)
+        cls = (
+            np.argmax(enc["input_ids"] == self.tokenizer.cls_token_id, axis=1)
+            if (self.tokenizer.cls_token_id is not None)
+            else np.zeros(len(offsets), dtype=np.int64)
+        )
         results = find_spans_batch(
             start, end, offsets, feature_example, [n.text for n in norm_ctx], span_opts, cls
         )
@@ -285,9 +355,14 @@ class Reader:
                 tokens = [_map_token(t, norm) for t in tokens]
             predictions.append(
                 Prediction(
-                    answers=res.answers, no_answer=res.no_answer, null_score=res.null_score,
-                    null_probability=res.null_probability, question=questions[ex],
-                    context=contexts[ex], tokens=tokens, n_windows=int(rows.sum()),
+                    answers=res.answers,
+                    no_answer=res.no_answer,
+                    null_score=res.null_score,
+                    null_probability=res.null_probability,
+                    question=questions[ex],
+                    context=contexts[ex],
+                    tokens=tokens,
+                    n_windows=int(rows.sum()),
                     checkpoint=self.checkpoint,
                 )
             )
@@ -298,7 +373,7 @@ class Reader:
         import torch
 
         n = len(next(iter(inputs.values())))
-        step = n if not batch_size else batch_size
+        step = batch_size if batch_size else n
         mask = inputs["attention_mask"]
         order = np.argsort(-mask.sum(axis=1), kind="stable")  # similar lengths batch together
         starts = np.zeros(mask.shape, dtype=np.float32)
@@ -330,8 +405,15 @@ class Reader:
 def _map_token(token: TokenScore, norm) -> TokenScore:
     s, e = norm.to_original(token.start, token.end)
     s, e = int(s), int(e)
-    return TokenScore(norm.original[s:e], s, e, token.start_prob, token.end_prob,
-                      token.start_logit, token.end_logit)
+    return TokenScore(
+        norm.original[s:e],
+        s,
+        e,
+        token.start_prob,
+        token.end_prob,
+        token.start_logit,
+        token.end_logit,
+    )
 
 
 def validate_text(question, context) -> None:

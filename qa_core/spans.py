@@ -116,7 +116,12 @@ def enumerate_spans(
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0)
     lo, hi = int(cols[0]), int(cols[-1]) + 1  # context columns only: less work
-    s, e, off, ok = start_logits[:, lo:hi], end_logits[:, lo:hi], offsets[:, lo:hi], in_ctx[:, lo:hi]
+    s, e, off, ok = (
+        start_logits[:, lo:hi],
+        end_logits[:, lo:hi],
+        offsets[:, lo:hi],
+        in_ctx[:, lo:hi],
+    )
     n_tok = hi - lo
     width = min(max_answer_length, n_tok)
     j = np.arange(n_tok)[:, None] + np.arange(width)[None, :]  # (L, M) end token of (start, k)
@@ -202,7 +207,7 @@ def find_spans(
     options = options or SpanOptions()
     start_logits = np.atleast_2d(np.asarray(start_logits, dtype=np.float64))
     end_logits = np.atleast_2d(np.asarray(end_logits, dtype=np.float64))
-    offsets = np.asarray(offsets, dtype=np.int64).reshape(start_logits.shape + (2,))
+    offsets = np.asarray(offsets, dtype=np.int64).reshape((*start_logits.shape, 2))
     parts = _explicit_spans(start_logits, end_logits, offsets, context, options, cls_index)
     return _to_result(context, *parts, options)
 
@@ -238,9 +243,7 @@ def _clean_rows(offsets: np.ndarray, in_ctx: np.ndarray, contexts: Sequence[str]
         first, last_end = trim_maps(context)
         starts, ends = first[o[:, 0]], last_end[o[:, 1]]
         clean[f] = bool(
-            (starts < ends).all()
-            and (o[1:, 0] >= o[:-1, 1]).all()
-            and (o[:, 1] > o[:, 0]).all()
+            (starts < ends).all() and (o[1:, 0] >= o[:-1, 1]).all() and (o[:, 1] > o[:, 0]).all()
         )
     return clean
 
@@ -273,7 +276,7 @@ def find_spans_batch(
     end_logits = np.asarray(end_logits, dtype=np.float64)
     offsets = np.asarray(offsets, dtype=np.int64)
     feature_example = np.asarray(feature_example, dtype=np.int64)
-    n_feat, seq_len = start_logits.shape
+    n_feat, _seq_len = start_logits.shape
     cls = np.broadcast_to(np.asarray(cls_index, dtype=np.int64), (n_feat,))
     in_ctx = offsets[..., 0] >= 0  # (F, L)
 
@@ -283,10 +286,18 @@ def find_spans_batch(
 
     results: list[SpanResult | None] = [None] * len(contexts)
     if fast.any():
-        for f, res in zip(np.nonzero(fast)[0], _fast_rows(
-            start_logits[fast], end_logits[fast], offsets[fast], in_ctx[fast], cls[fast],
-            [contexts[e] for e in feature_example[fast]], options,
-        )):
+        for f, res in zip(
+            np.nonzero(fast)[0],
+            _fast_rows(
+                start_logits[fast],
+                end_logits[fast],
+                offsets[fast],
+                in_ctx[fast],
+                cls[fast],
+                [contexts[e] for e in feature_example[fast]],
+                options,
+            ),
+        ):
             results[feature_example[f]] = res
     slow_examples = np.unique(feature_example[~fast])
     by_example = defaultdict(list)
@@ -350,21 +361,23 @@ def _fast_rows(
     char_s = offsets[rows, start_tok, 0]
     char_e = offsets[rows, end_tok, 1]
 
+    nulls = None
     if options.allow_no_answer:
         nulls = s[np.arange(n_rows), cls] + e[np.arange(n_rows), cls]
+        log_z = np.logaddexp(log_z, nulls)
+    log_z = np.where(np.isfinite(log_z), log_z, 0.0)  # no valid span and no null: nothing to divide
     out = []
     for r, context in enumerate(contexts):
         keep = np.isfinite(top_scores[r])
         first, last_end = trim_maps(context)
-        null = float(nulls[r]) if options.allow_no_answer else None
         out.append(
             _to_result(
                 context,
                 first[char_s[r][keep]],
                 last_end[char_e[r][keep]],
                 top_scores[r][keep],
-                float(log_z[r]) if np.isfinite(log_z[r]) else _log_softmax_denominator(np.zeros(0), null),
-                null,
+                float(log_z[r]),
+                None if nulls is None else float(nulls[r]),
                 options,
             )
         )
@@ -411,7 +424,13 @@ def postprocess_predictions(
     )
     normalized = [to_nfc(c) for c in examples["context"]]
     results = find_spans_batch(
-        start_logits, end_logits, offsets, feature_example, [n.text for n in normalized], options, cls
+        start_logits,
+        end_logits,
+        offsets,
+        feature_example,
+        [n.text for n in normalized],
+        options,
+        cls,
     )
     for res, norm in zip(results, normalized):
         if not norm.is_identity:
@@ -422,7 +441,7 @@ def postprocess_predictions(
 def map_answer(answer: Answer, norm) -> Answer:
     """The same answer with offsets and text moved from the NFC text to the original."""
     s, e = norm.to_original(answer.start, answer.end)
-    return Answer(norm.original[int(s):int(e)], int(s), int(e), answer.score, answer.probability)
+    return Answer(norm.original[int(s) : int(e)], int(s), int(e), answer.score, answer.probability)
 
 
 def references_of(examples) -> Mapping[str, list[str]]:

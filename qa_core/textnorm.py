@@ -7,6 +7,7 @@ but every offset it returns must index the text the caller gave. ``to_nfc`` give
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
 from dataclasses import dataclass
 
@@ -56,7 +57,7 @@ def to_nfc(text: str) -> NormalizedText:
             cluster_bounds.append(i)
     cluster_bounds.append(len(text))
     pieces, starts, ends = [], [], []
-    for a, b in zip(cluster_bounds[:-1], cluster_bounds[1:]):
+    for a, b in itertools.pairwise(cluster_bounds):
         piece = unicodedata.normalize("NFC", text[a:b])
         pieces.append(piece)
         starts.extend([a] * len(piece))

@@ -17,7 +17,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from tokenizers import (
+    Tokenizer,
+    decoders,
+    models,
+    normalizers,
+    pre_tokenizers,
+    processors,
+    trainers,
+)
 
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "assets" / "sample.vi.squad2.json"
 FAMILIES = ("wordpiece", "unigram")
@@ -38,7 +46,9 @@ class TinyModelConfig:
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
-            raise ValueError(f"Unknown tokenizer family {self.family!r}; expected one of {FAMILIES}.")
+            raise ValueError(
+                f"Unknown tokenizer family {self.family!r}; expected one of {FAMILIES}."
+            )
 
 
 def sample_texts(path: Path = SAMPLE_PATH) -> Iterator[str]:
@@ -102,14 +112,22 @@ def build_tokenizer(family: str, texts: Iterable[str], vocab_size: int = 2000):
     if family == "wordpiece":
         tok = _wordpiece_tokenizer(texts, vocab_size)
         specials = dict(
-            unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
+            unk_token="[UNK]",
+            pad_token="[PAD]",
+            cls_token="[CLS]",
+            sep_token="[SEP]",
             mask_token="[MASK]",
         )
     elif family == "unigram":
         tok = _unigram_tokenizer(texts, vocab_size)
         specials = dict(
-            bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token="<pad>",
-            cls_token="<s>", sep_token="</s>", mask_token="<mask>",
+            bos_token="<s>",
+            eos_token="</s>",
+            unk_token="<unk>",
+            pad_token="<pad>",
+            cls_token="<s>",
+            sep_token="</s>",
+            mask_token="<mask>",
         )
     else:
         raise ValueError(f"Unknown tokenizer family {family!r}; expected one of {FAMILIES}.")

@@ -36,7 +36,9 @@ class WindowConfig:
 
     def __post_init__(self) -> None:
         if self.max_length < 16:
-            raise ValueError(f"max_length={self.max_length} is too small; use at least 16 (default 384).")
+            raise ValueError(
+                f"max_length={self.max_length} is too small; use at least 16 (default 384)."
+            )
         if self.max_question_length < 1:
             raise ValueError("max_question_length must be at least 1 (default 64).")
         room = self.max_length - self.max_question_length - _MAX_SPECIAL_TOKENS
@@ -101,7 +103,9 @@ def tokenize_windows(
     tokenizer.
     """
     if not getattr(tokenizer, "is_fast", False):
-        raise InputError("Windows need a fast tokenizer (character offsets); load one with use_fast=True.")
+        raise InputError(
+            "Windows need a fast tokenizer (character offsets); load one with use_fast=True."
+        )
     questions, _ = truncate_questions(tokenizer, questions, config.max_question_length)
     ctx = context_index(tokenizer)
     first, second = (questions, contexts) if ctx == 1 else (contexts, questions)
@@ -125,7 +129,12 @@ def mask_offsets(enc, ctx: int) -> list[list[tuple[int, int]]] | np.ndarray:
     for i, offsets in enumerate(enc["offset_mapping"]):
         seq_ids = enc.sequence_ids(i)
         masked.append(
-            [tuple(o) if s == ctx else (-1, -1) for o, s in zip(offsets.tolist() if hasattr(offsets, "tolist") else offsets, seq_ids)]
+            [
+                tuple(o) if s == ctx else (-1, -1)
+                for o, s in zip(
+                    offsets.tolist() if hasattr(offsets, "tolist") else offsets, seq_ids
+                )
+            ]
         )
     if hasattr(enc["offset_mapping"], "shape"):  # tensors in → array out, same shape
         return np.asarray(masked, dtype=np.int64)
@@ -215,7 +224,9 @@ def prepare_train_features(examples: dict, tokenizer, config: WindowConfig) -> d
         s, e = label_window(offsets, a_start, a_end, cls[i])
         starts.append(s)
         ends.append(e)
-    out = {k: v for k, v in enc.items() if k not in ("offset_mapping", "overflow_to_sample_mapping")}
+    out = {
+        k: v for k, v in enc.items() if k not in ("offset_mapping", "overflow_to_sample_mapping")
+    }
     out["start_positions"] = starts
     out["end_positions"] = ends
     return out

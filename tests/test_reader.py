@@ -1,0 +1,236 @@
+"""The reader on tiny offline checkpoints: exact offsets, bad input, loading errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import unicodedata
+import warnings
+
+import pytest
+
+from qa_core import (
+    CheckpointError,
+    CheckpointNotFoundError,
+    HubUnreachableError,
+    InputError,
+    UntrainedHeadWarning,
+    load_reader,
+)
+from qa_core.reader import _classify_load_error, resolve_dtype
+
+CONTEXT = (
+    "Hà Nội là thủ đô của nước Cộng hòa xã hội chủ nghĩa Việt Nam. Thành phố nằm bên sông Hồng "
+    "và có lịch sử hơn một nghìn năm, từ khi vua Lý Thái Tổ dời đô về Thăng Long năm 1010."
+)
+QUESTION = "Vua Lý Thái Tổ dời đô về Thăng Long năm nào?"
+
+
+@pytest.fixture
+def reader(tiny_checkpoint):
+    return load_reader(str(tiny_checkpoint), device="cpu", dtype="float32")
+
+
+def assert_exact(pred, context):
+    for a in pred.answers:
+        assert context[a.start : a.end] == a.text and a.text == a.text.strip() and a.text
+    probs = [a.probability for a in pred.answers]
+    assert probs == sorted(probs, reverse=True) and all(0 < p <= 1 for p in probs)
+    for t in pred.tokens:
+        assert context[t.start : t.end] == t.text
+
+
+def test_answer_returns_ranked_exact_spans(reader):
+    pred = reader.answer(QUESTION, CONTEXT, top_n=7)
+    assert len(pred.answers) == 7 and pred.n_windows == 1
+    assert_exact(pred, CONTEXT)
+    assert pred.best_text == pred.answers[0].text
+    assert pred.tokens and pred.tokens[0].start == 0
+    json.dumps(pred.to_dict(include_tokens=True), ensure_ascii=False)
+
+
+def test_reader_is_cached(tiny_checkpoint):
+    a = load_reader(str(tiny_checkpoint), device="cpu", dtype="float32")
+    assert load_reader(str(tiny_checkpoint), device="cpu", dtype="float32") is a
+
+
+def test_batch_equals_single(reader):
+    qs = [QUESTION, "Hà Nội nằm bên sông nào?", "Thủ đô của Việt Nam là gì?"]
+    cs = [CONTEXT, CONTEXT, "Thủ đô của Việt Nam là Hà Nội. " * 80]
+    batch = reader.answer_batch(qs, cs, top_n=3, batch_size=2)
+    for q, c, got in zip(qs, cs, batch):
+        want = reader.answer(q, c, top_n=3)
+        assert [(a.start, a.end) for a in got.answers] == [(a.start, a.end) for a in want.answers]
+        for x, y in zip(got.answers, want.answers):
+            assert x.score == pytest.approx(y.score, abs=1e-4)
+
+
+def test_nfd_context_offsets_index_the_given_text(reader):
+    nfd = unicodedata.normalize("NFD", CONTEXT)
+    pred = reader.answer(unicodedata.normalize("NFD", QUESTION), nfd)
+    ref = reader.answer(QUESTION, CONTEXT)
+    assert_exact(pred, nfd)
+    assert [unicodedata.normalize("NFC", a.text) for a in pred.answers] == [
+        a.text for a in ref.answers
+    ]
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        "Hà Nội 🇻🇳 là thủ đô 😀 của Việt Nam, năm 1010 👑.",
+        "<script>alert('x')</script><b>Hà Nội</b> là thủ đô &amp; năm 1010.",
+        "Hà Nội\n\n\tlà   thủ đô\u00a0của Việt Nam.",
+    ],
+)
+def test_odd_text_gives_exact_spans(reader, context):
+    pred = reader.answer(QUESTION, context)
+    assert pred.answers
+    assert_exact(pred, context)
+
+
+def test_long_context_and_long_question(reader):
+    context = (CONTEXT + " ") * 600  # ~100,000 characters
+    assert len(context) > 100_000
+    pred = reader.answer("  " + QUESTION * 30, context, top_n=3)
+    assert pred.n_windows > 50
+    assert_exact(pred, context)
+
+
+def test_no_answer_option(reader):
+    pred = reader.answer(QUESTION, CONTEXT, allow_no_answer=True, null_threshold=-1e9)
+    assert pred.no_answer and pred.best_text == ""
+    assert 0 < pred.null_probability < 1
+    pred = reader.answer(QUESTION, CONTEXT, allow_no_answer=True, null_threshold=1e9)
+    assert not pred.no_answer and pred.best_text
+
+
+@pytest.mark.parametrize(
+    "question, context, match",
+    [
+        ("", CONTEXT, "question is empty"),
+        ("   \n", CONTEXT, "question is empty"),
+        (QUESTION, "", "context is empty"),
+        (QUESTION, " \t ", "context is empty"),
+        (None, CONTEXT, "must be text"),
+    ],
+)
+def test_bad_input_is_a_clear_error(reader, question, context, match):
+    with pytest.raises(InputError, match=match):
+        reader.answer(question, context)
+
+
+def test_mismatched_batch(reader):
+    with pytest.raises(InputError, match="one context per question"):
+        reader.answer_batch(["a", "b"], ["c"])
+
+
+def test_unknown_hub_id_offline_names_the_id():
+    with pytest.raises(CheckpointError, match="nobody-here/not-a-model"):
+        load_reader("nobody-here/not-a-model", device="cpu")
+
+
+@pytest.mark.parametrize("path", ["./no/such/dir", "/tmp/viqa/definitely/missing"])
+def test_missing_directory(path):
+    with pytest.raises(CheckpointNotFoundError, match="does not exist"):
+        load_reader(path, device="cpu")
+
+
+def test_directory_without_config(tmp_path):
+    with pytest.raises(CheckpointNotFoundError, match="no config.json"):
+        load_reader(str(tmp_path), device="cpu")
+
+
+def test_error_classification():
+    offline = _classify_load_error(
+        "org/model", OSError("We couldn't connect to 'https://huggingface.co'")
+    )
+    assert isinstance(offline, HubUnreachableError)
+    assert "org/model" in str(offline) and "local directory" in str(offline)
+    missing = _classify_load_error(
+        "org/model", OSError("org/model is not a valid model identifier")
+    )
+    assert isinstance(missing, CheckpointNotFoundError)
+
+
+def test_directory_without_qa_head_warns(tmp_path, tiny_checkpoints):
+    from transformers import AutoModel, AutoTokenizer
+
+    src = tiny_checkpoints["wordpiece"]
+    AutoModel.from_pretrained(src).save_pretrained(tmp_path)  # encoder only, no qa_outputs
+    AutoTokenizer.from_pretrained(src).save_pretrained(tmp_path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        reader = load_reader(str(tmp_path), device="cpu", dtype="float32")
+    assert any(issubclass(w.category, UntrainedHeadWarning) for w in caught)
+    assert reader.answer(QUESTION, CONTEXT).answers
+
+
+def test_slow_tokenizer_is_refused(tmp_path, tiny_checkpoints, monkeypatch):
+    from qa_core import SlowTokenizerError
+    from qa_core import reader as reader_mod
+
+    class Slow:
+        is_fast = False
+
+    monkeypatch.setattr("transformers.AutoTokenizer.from_pretrained", lambda *a, **k: Slow())
+    with pytest.raises(SlowTokenizerError, match="fast tokenizer"):
+        reader_mod.load_components(str(tiny_checkpoints["wordpiece"]))
+
+
+def test_dtype_names():
+    import torch
+
+    assert resolve_dtype("bf16", "cpu") is torch.bfloat16
+    assert resolve_dtype("float32", "cpu") is torch.float32
+    with pytest.raises(ValueError, match="Unknown dtype"):
+        resolve_dtype("int3", "cpu")
+
+
+def test_cli_ask_prints_json(tiny_checkpoints):
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "qa_core",
+            "ask",
+            "--checkpoint",
+            str(tiny_checkpoints["unigram"]),
+            "--question",
+            QUESTION,
+            "--context",
+            CONTEXT,
+            "--top-n",
+            "3",
+            "--dtype",
+            "float32",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    data = json.loads(out.stdout)
+    assert len(data["answers"]) == 3
+    a = data["answers"][0]
+    assert CONTEXT[a["start"] : a["end"]] == a["text"] == data["best_text"]
+
+
+def test_cli_error_is_one_line(tmp_path):
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "qa_core",
+            "ask",
+            "--checkpoint",
+            str(tmp_path / "nope"),
+            "--question",
+            "q",
+            "--context",
+            "c",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 2 and out.stderr.startswith("error:") and "Traceback" not in out.stderr
