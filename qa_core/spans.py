@@ -23,6 +23,7 @@ for the rest.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ import numpy as np
 from qa_core.textnorm import to_nfc
 from qa_core.types import Answer, SpanResult
 
-_SPACE_CODES = np.array([c for c in range(0x3001) if chr(c).isspace()], dtype=np.uint32)
+_SPACE_TABLE = np.array([chr(c).isspace() for c in range(0x3001)], dtype=bool)  # all spaces < U+3001
 
 
 @dataclass
@@ -63,7 +64,7 @@ def trim_maps(context: str) -> tuple[np.ndarray, np.ndarray]:
     """
     n = len(context)
     codes = np.frombuffer(context.encode("utf-32-le"), dtype=np.uint32)
-    non_space = ~np.isin(codes, _SPACE_CODES)  # (n,)
+    non_space = ~((codes <= 0x3000) & _SPACE_TABLE[np.minimum(codes, 0x3000)])  # (n,)
     pos = np.arange(n)
     first = np.empty(n + 1, dtype=np.int64)
     first[n] = n
@@ -170,10 +171,13 @@ def _to_result(
     log_z: float,
     null: float | None,
     options: SpanOptions,
+    base: int = 0,
 ) -> SpanResult:
-    """Wrap the top spans of one example into a ``SpanResult``."""
+    """Wrap the top spans of one example into a ``SpanResult``; ``starts``/``ends`` index
+    ``context`` and answers are reported relative to ``base`` (where the example's own text
+    starts in ``context``)."""
     answers = [
-        Answer(context[s:e], int(s), int(e), float(sc), float(np.exp(sc - log_z)))
+        Answer(context[s:e], s - base, e - base, sc, math.exp(sc - log_z))
         for s, e, sc in zip(starts.tolist(), ends.tolist(), scores.tolist())
     ]
     if null is None:
@@ -216,36 +220,54 @@ def find_spans(
 # Batched fast path
 # ---------------------------------------------------------------------------------------------
 def _window_max(x: np.ndarray, width: int) -> np.ndarray:
-    """``out[..., i] = max(x[..., i:i + width])`` along the last axis, by doubling (log width)."""
+    """``out[..., i] = max(x[..., i:i + width])`` along the last axis (truncated at the end),
+    by doubling: log2(width) in-place maxima."""
     out = x.copy()
     span = 1
-    while span * 2 <= width:
-        shifted = np.full_like(out, -np.inf)
-        shifted[..., :-span] = out[..., span:]
-        out = np.maximum(out, shifted)
-        span *= 2
-    rest = width - span
-    if rest > 0:
-        shifted = np.full_like(out, -np.inf)
-        shifted[..., :-rest] = out[..., rest:]
-        out = np.maximum(out, shifted)
+    while span < width:
+        step = min(span, width - span)
+        np.maximum(out[..., :-step], out[..., step:], out=out[..., :-step])
+        span += step
     return out
 
 
-def _clean_rows(offsets: np.ndarray, in_ctx: np.ndarray, contexts: Sequence[str]) -> np.ndarray:
-    """Rows whose distinct token spans are sure to give distinct trimmed character spans:
+@dataclass
+class _Texts:
+    """Distinct contexts joined into one string, so trimming is one vectorised pass for all."""
+
+    joined: str
+    base: np.ndarray  # (n_examples,) where each example's context starts in ``joined``
+    first: np.ndarray
+    last_end: np.ndarray
+
+    @classmethod
+    def of(cls, contexts: Sequence[str]) -> _Texts:
+        where: dict[str, int] = {}
+        pieces, base, pos = [], [], 0
+        for c in contexts:
+            if c not in where:
+                where[c] = pos
+                pieces.append(c)
+                pos += len(c) + 1
+            base.append(where[c])
+        joined = "\x00".join(pieces)  # a non-space separator: trimming never crosses it
+        first, last_end = trim_maps(joined)
+        return cls(joined, np.asarray(base, dtype=np.int64), first, last_end)
+
+
+def _clean_examples(
+    offsets: np.ndarray, in_ctx: np.ndarray, row_base: np.ndarray, texts: _Texts,
+    feature_example: np.ndarray, n_examples: int,
+) -> np.ndarray:
+    """Examples whose distinct token spans surely give distinct trimmed character spans:
     context tokens in order, not overlapping, none empty or whitespace-only."""
-    clean = np.ones(len(offsets), dtype=bool)
-    for f, (off, ok, context) in enumerate(zip(offsets, in_ctx, contexts)):
-        o = off[ok]
-        if o.size == 0:
-            continue
-        first, last_end = trim_maps(context)
-        starts, ends = first[o[:, 0]], last_end[o[:, 1]]
-        clean[f] = bool(
-            (starts < ends).all() and (o[1:, 0] >= o[:-1, 1]).all() and (o[:, 1] > o[:, 0]).all()
-        )
-    return clean
+    s = np.where(in_ctx, offsets[..., 0], 0) + row_base[:, None]  # (F, L) in ``joined``
+    e = np.where(in_ctx, offsets[..., 1], 0) + row_base[:, None]
+    bad_tok = in_ctx & ((e <= s) | (texts.first[s] >= e))  # empty or whitespace-only
+    both = in_ctx[:, 1:] & in_ctx[:, :-1]
+    bad_order = both & (offsets[:, 1:, 0] < offsets[:, :-1, 1])
+    bad_row = bad_tok.any(axis=1) | bad_order.any(axis=1)
+    return np.bincount(feature_example, weights=bad_row, minlength=n_examples) == 0
 
 
 def find_spans_batch(
@@ -266,64 +288,89 @@ def find_spans_batch(
         contexts: one text per example.
         cls_index: ``(n_features,)`` or one int.
 
-    Examples with one window and collision-free offsets take an exact O(tokens) route: the
-    softmax denominator via cumulative sums and the top-n from the n best starts (the best
-    span starting at ``i`` scores ``s_i + max(e[i:i+M])``, so every top-n span starts at one of
-    the n starts with the best such score). Others take the explicit route.
+    Collision-free examples (distinct token spans give distinct character spans, true of
+    BERT- and most XLM-R-style offsets) take exact fast routes: one window → all such rows at
+    once in O(tokens) (softmax denominator by cumulative sums; the top-n among the spans of the
+    n starts whose best span is best, since the best span from start ``i`` scores
+    ``s_i + max(e[i:i+M])``); several windows → one (tokens × M) band per example, with spans
+    seen by overlapping windows merged by their global token position. Others enumerate.
     """
     options = options or SpanOptions()
-    start_logits = np.asarray(start_logits, dtype=np.float64)
-    end_logits = np.asarray(end_logits, dtype=np.float64)
+    contexts = list(contexts)
+    # float32 logits (what models give) stay float32: half the memory traffic.
+    start_logits = np.asarray(start_logits)
+    start_logits = start_logits.astype(np.result_type(start_logits, np.float32), copy=False)
+    end_logits = np.asarray(end_logits, dtype=start_logits.dtype)
     offsets = np.asarray(offsets, dtype=np.int64)
     feature_example = np.asarray(feature_example, dtype=np.int64)
-    n_feat, _seq_len = start_logits.shape
+    n_feat = start_logits.shape[0]
     cls = np.broadcast_to(np.asarray(cls_index, dtype=np.int64), (n_feat,))
     in_ctx = offsets[..., 0] >= 0  # (F, L)
+    texts = _Texts.of(contexts)
+    row_base = texts.base[feature_example]  # (F,)
 
     counts = np.bincount(feature_example, minlength=len(contexts))
-    single = counts[feature_example] == 1  # (F,)
-    fast = single & _clean_rows(offsets, in_ctx, [contexts[e] for e in feature_example])
+    clean = _clean_examples(offsets, in_ctx, row_base, texts, feature_example, len(contexts))
+    results: list[SpanResult] = [SpanResult(no_answer=options.allow_no_answer)] * len(contexts)
 
-    results: list[SpanResult | None] = [None] * len(contexts)
+    fast = (counts[feature_example] == 1) & clean[feature_example]  # (F,)
     if fast.any():
-        for f, res in zip(
-            np.nonzero(fast)[0],
-            _fast_rows(
-                start_logits[fast],
-                end_logits[fast],
-                offsets[fast],
-                in_ctx[fast],
-                cls[fast],
-                [contexts[e] for e in feature_example[fast]],
+        rows = np.nonzero(fast)[0]
+        top = _single_window_top(
+            start_logits[rows], end_logits[rows], offsets[rows], in_ctx[rows], cls[rows], options
+        )
+        for k, f in enumerate(rows.tolist()):
+            results[feature_example[f]] = _result_from_top(
+                texts, int(row_base[f]), top, k, options
+            )
+    rest = np.nonzero(~fast)[0]
+    groups = defaultdict(list)
+    for f in rest.tolist():
+        groups[int(feature_example[f])].append(f)
+    for ex, rows in groups.items():
+        if clean[ex]:
+            top = _multi_window_top(
+                start_logits[rows], end_logits[rows], offsets[rows], in_ctx[rows], cls[rows],
                 options,
-            ),
-        ):
-            results[feature_example[f]] = res
-    slow_examples = np.unique(feature_example[~fast])
-    by_example = defaultdict(list)
-    for f in np.nonzero(~fast)[0]:
-        by_example[feature_example[f]].append(f)
-    for ex in slow_examples.tolist():
-        rows = by_example[ex]
+            )
+            if top is not None:
+                results[ex] = _result_from_top(texts, int(texts.base[ex]), top, 0, options)
+                continue
         results[ex] = find_spans(
             start_logits[rows], end_logits[rows], offsets[rows], contexts[ex], options, cls[rows]
         )
-    for ex, res in enumerate(results):
-        if res is None:  # an example with no windows at all
-            results[ex] = SpanResult(no_answer=options.allow_no_answer)
-    return results  # type: ignore[return-value]
+    return results
 
 
-def _fast_rows(
-    s: np.ndarray,
-    e: np.ndarray,
-    offsets: np.ndarray,
-    in_ctx: np.ndarray,
-    cls: np.ndarray,
-    contexts: Sequence[str],
-    options: SpanOptions,
-) -> list[SpanResult]:
-    """Exact top-n and softmax for single-window, collision-free rows, all rows at once."""
+@dataclass
+class _Top:
+    """Top-n spans of several rows: untrimmed char offsets, scores, log-denominator, null."""
+
+    char_start: np.ndarray  # (R, n)
+    char_end: np.ndarray  # (R, n)
+    scores: np.ndarray  # (R, n), -inf where fewer than n valid spans
+    log_z: np.ndarray  # (R,)
+    null: np.ndarray | None  # (R,)
+
+
+def _result_from_top(texts: _Texts, base: int, top: _Top, r: int, options: SpanOptions):
+    keep = np.isfinite(top.scores[r])
+    starts = texts.first[top.char_start[r][keep] + base]
+    ends = texts.last_end[top.char_end[r][keep] + base]
+    null = None if top.null is None else float(top.null[r])
+    return _to_result(
+        texts.joined, starts, ends, top.scores[r][keep], float(top.log_z[r]), null, options, base
+    )
+
+
+def _finish_log_z(log_z: np.ndarray, null: np.ndarray | None) -> np.ndarray:
+    if null is not None:
+        log_z = np.logaddexp(log_z, null)
+    return np.where(np.isfinite(log_z), log_z, 0.0)  # nothing valid: nothing to normalise
+
+
+def _single_window_top(s, e, offsets, in_ctx, cls, options: SpanOptions) -> _Top:
+    """Exact top-n and softmax denominator of single-window, collision-free rows, all at once."""
     n_rows, seq_len = s.shape
     width = min(options.max_answer_length, seq_len)
     rows = np.arange(n_rows)[:, None]
@@ -358,42 +405,103 @@ def _fast_rows(
     top, top_scores = top[rows, order], top_scores[rows, order]
     start_tok = cand[rows, top // width]
     end_tok = np.minimum(start_tok + top % width, seq_len - 1)
-    char_s = offsets[rows, start_tok, 0]
-    char_e = offsets[rows, end_tok, 1]
-
-    nulls = None
+    null = None
     if options.allow_no_answer:
-        nulls = s[np.arange(n_rows), cls] + e[np.arange(n_rows), cls]
-        log_z = np.logaddexp(log_z, nulls)
-    log_z = np.where(np.isfinite(log_z), log_z, 0.0)  # no valid span and no null: nothing to divide
-    out = []
-    for r, context in enumerate(contexts):
-        keep = np.isfinite(top_scores[r])
-        first, last_end = trim_maps(context)
-        out.append(
-            _to_result(
-                context,
-                first[char_s[r][keep]],
-                last_end[char_e[r][keep]],
-                top_scores[r][keep],
-                float(log_z[r]),
-                None if nulls is None else float(nulls[r]),
-                options,
-            )
-        )
-    return out
+        null = s[np.arange(n_rows), cls] + e[np.arange(n_rows), cls]
+    return _Top(
+        offsets[rows, start_tok, 0], offsets[rows, end_tok, 1], top_scores,
+        _finish_log_z(log_z, null), null,
+    )
+
+
+def _multi_window_top(s, e, offsets, in_ctx, cls, options: SpanOptions) -> _Top | None:
+    """Exact top-n of one collision-free example with several windows, or None when its
+    windows disagree on token boundaries (then the caller enumerates).
+
+    Each context token gets a global index (its start offset's rank); window bands are merged
+    into one ``(tokens, M)`` band by maximum, so a span seen by two windows counts once with
+    its best score.
+    """
+    width = options.max_answer_length
+    tok_starts = offsets[..., 0][in_ctx]
+    g_starts = np.unique(tok_starts)  # (G,) global tokens by start offset
+    n_tok = len(g_starts)
+    gid = np.searchsorted(g_starts, np.where(in_ctx, offsets[..., 0], g_starts[0]))  # (W, L)
+    g_ends = np.full(n_tok, -1, dtype=np.int64)
+    g_ends[gid[in_ctx]] = offsets[..., 1][in_ctx]
+    if not (g_ends[gid[in_ctx]] == offsets[..., 1][in_ctx]).all():
+        return None
+    merged = np.full((n_tok, width), -np.inf)  # merged[g, k] = best score of span (g, g + k)
+    for w in range(s.shape[0]):
+        pos = np.nonzero(in_ctx[w])[0]
+        g = gid[w, pos]
+        if len(pos) == 0:
+            continue
+        if not (np.diff(g) == 1).all():
+            return None
+        e_pad = np.concatenate([e[w, pos], np.full(width, -np.inf)])
+        ends = np.arange(len(pos))[:, None] + np.arange(width)[None, :]  # (n, M)
+        band = s[w, pos][:, None] + e_pad[ends]
+        merged[g[0] : g[0] + len(pos)] = np.maximum(merged[g[0] : g[0] + len(pos)], band)
+    null = None
+    if options.allow_no_answer:
+        null = np.array([null_score(s, e, cls)])
+    m = merged.max()
+    log_z = np.array([m + np.log(np.exp(merged - m).sum()) if np.isfinite(m) else -np.inf])
+    # Top-n among the spans of the n starts whose best span is best (as in the 1-window route).
+    n = min(options.top_n, n_tok)
+    cand = np.argpartition(-merged.max(axis=1), n - 1)[:n]  # (n,) global start tokens
+    flat = merged[cand].ravel()  # (n * M,)
+    k = min(options.top_n, flat.size)
+    top = np.argpartition(-flat, k - 1)[:k]
+    top = top[np.argsort(-flat[top], kind="stable")]
+    g_start = cand[top // width]
+    g_end = np.minimum(g_start + top % width, n_tok - 1)
+    return _Top(
+        g_starts[g_start][None], g_ends[g_end][None], flat[top][None], _finish_log_z(log_z, null),
+        null,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Evaluation: many examples with the features `prepare_eval_features` made
 # ---------------------------------------------------------------------------------------------
-def pad_offsets(offset_mapping: Sequence[Sequence[Sequence[int]]], seq_len: int) -> np.ndarray:
-    """Ragged per-window offsets → ``(n_features, seq_len, 2)`` padded with ``-1``."""
-    out = np.full((len(offset_mapping), seq_len, 2), -1, dtype=np.int64)
-    for f, offs in enumerate(offset_mapping):
-        arr = np.asarray(offs, dtype=np.int64).reshape(-1, 2)[:seq_len]
-        out[f, : len(arr)] = arr
-    return out
+def pad_offsets(offset_mapping, seq_len: int) -> np.ndarray:
+    """Ragged per-window offsets → ``(n_features, seq_len, 2)`` padded with ``-1``.
+
+    Accepts nested lists or an Arrow list column (a ``datasets`` column is read without
+    building Python lists).
+    """
+    import pyarrow as pa
+
+    column = offset_mapping
+    source = getattr(column, "source", None)
+    if source is not None and getattr(source, "_indices", None) is None and hasattr(source, "data"):
+        # A datasets.Column over an unshuffled table: read Arrow directly.
+        column = column.source.data.column(column.column_name)
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if isinstance(column, pa.Array):
+        lengths = column.value_lengths().to_numpy(zero_copy_only=False)
+        flat = column.flatten().flatten().to_numpy(zero_copy_only=False).astype(np.int64)
+        flat = flat.reshape(-1, 2)
+    else:
+        lengths = np.fromiter((len(o) for o in offset_mapping), dtype=np.int64)
+        flat = np.asarray([p for offs in offset_mapping for p in offs], dtype=np.int64)
+        flat = flat.reshape(-1, 2)
+    column_lengths = lengths
+    lengths = np.minimum(lengths, seq_len)  # longer rows are cut (never the case for logits)
+    row_start = np.repeat(np.arange(len(lengths)) * seq_len - np.cumsum(lengths) + lengths, lengths)
+    out = np.full((len(lengths) * seq_len, 2), -1, dtype=np.int64)
+    out[row_start + np.arange(len(row_start))] = flat[: len(row_start)] if (
+        len(flat) == len(row_start)) else _cut_rows(flat, column_lengths, seq_len)
+    return out.reshape(len(lengths), seq_len, 2)
+
+
+def _cut_rows(flat: np.ndarray, lengths: np.ndarray, seq_len: int) -> np.ndarray:
+    """The first ``seq_len`` pairs of every row of a flattened ragged array."""
+    pos = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return flat[pos < seq_len]
 
 
 def postprocess_predictions(
