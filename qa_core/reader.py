@@ -25,6 +25,7 @@ from qa_core.errors import (
     UntrainedHeadWarning,
 )
 from qa_core.heatmap import token_scores
+from qa_core.hub import hub_reachable
 from qa_core.spans import SpanOptions, find_spans_batch, map_answer
 from qa_core.textnorm import to_nfc
 from qa_core.types import Prediction, TokenScore
@@ -122,38 +123,6 @@ _PHOBERT_HINT = (
     "word-segmented input (VnCoreNLP), so answer spans cannot be mapped back to the raw text. "
     "Use an XLM-R-based Vietnamese checkpoint such as 'nguyenvulebinh/vi-mrc-base' instead."
 )
-
-
-_HUB_PROBE: dict[str, tuple[float, bool]] = {}
-
-
-def hub_reachable(timeout: float = 3.0) -> bool:
-    """Whether the Hub answers a TCP connection now (cached for a minute).
-
-    Without this, an offline machine spends ~25 s in the Hub client's retries before failing.
-    """
-    import os
-    import socket
-    import time
-    from urllib.parse import urlparse
-
-    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
-        return False
-    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
-    now = time.monotonic()
-    cached = _HUB_PROBE.get(endpoint)
-    if cached and now - cached[0] < 60:
-        return cached[1]
-    url = urlparse(endpoint)
-    try:
-        with socket.create_connection(
-            (url.hostname, url.port or (443 if url.scheme == "https" else 80)), timeout=timeout
-        ):
-            ok = True
-    except OSError:
-        ok = False
-    _HUB_PROBE[endpoint] = (now, ok)
-    return ok
 
 
 def _looks_like_path(name: str) -> bool:

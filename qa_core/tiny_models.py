@@ -170,6 +170,15 @@ def build_tiny_checkpoint(
     model = build_model(config, len(tokenizer))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(out, tokenizer, model)
+    return out
+
+
+def save_checkpoint(out: Path, tokenizer, model) -> None:
+    """``save_pretrained`` both, naming the tokenizer class so transformers 4.x loads it too."""
     tokenizer.save_pretrained(out)
     model.save_pretrained(out)
-    return out
+    cfg_path = out / "tokenizer_config.json"
+    cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+    cfg["tokenizer_class"] = "PreTrainedTokenizerFast"
+    cfg_path.write_text(json.dumps(cfg, indent=2, ensure_ascii=False), encoding="utf-8")
