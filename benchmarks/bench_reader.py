@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -48,10 +47,6 @@ for case in cases:
     out.append({"time": time.perf_counter() - t, "best": r[0]["answer"]})
 print(json.dumps(out))
 """
-
-
-def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def build_checkpoint() -> None:
@@ -134,9 +129,7 @@ def main() -> None:
     build_checkpoint()
     from qa_core import load_reader
 
-    rss0 = rss_mb()
     fp32 = load_reader(str(CKPT), device="cpu", dtype="float32")
-    rss_loaded = rss_mb()
     paras, qas = xquad_cases()
     question = qas[0][0]
     contexts = {n: context_with_windows(fp32, paras, n, question) for n in (1, 5)}
@@ -153,20 +146,18 @@ def main() -> None:
         with torch.inference_mode():
             fp32.model(**inputs)
         with torch.inference_mode():
-            t_fwd = median_time(lambda: fp32.model(**inputs), args.repeats)
-        t_e2e = median_time(lambda: fp32.answer(question, context), args.repeats)
+            t_fwd = median_time(lambda inputs=inputs: fp32.model(**inputs), args.repeats)
+        t_e2e = median_time(lambda c=context: fp32.answer(question, c), args.repeats)
         print(f"  {n} window(s): forward {t_fwd * 1e3:7.1f} ms, answer {t_e2e * 1e3:7.1f} ms, "
               f"ratio {t_e2e / t_fwd:.3f} (target <= 1.15)")
 
     default = load_reader(str(CKPT), device="cpu")
-    rss_two = rss_mb()
     print(f"\n2. default CPU mode ({default.dtype}) vs transformers 4.57 QuestionAnsweringPipeline"
           " (float32), 5-window contexts")
     five = [(q, context_with_windows(fp32, paras[i:], 5, q)) for i, (q, _) in
             enumerate(qas[: 5 * 40 : 40])]
     default.answer(*five[0])
     t_ours = [median_time(lambda q=q, c=c: default.answer(q, c), 1) for q, c in five]
-    ours_best = [default.answer(q, c).best_text for q, c in five]
     if not args.skip_pipeline:
         python = ensure_hf457()
         cases_file = WORK / "cases.json"
@@ -191,11 +182,20 @@ def main() -> None:
     same = sum(x.best_text == y.best_text for x, y in zip(a, b))
     print(f"  same best answer: {same}/{n} = {same / n:.1%} (target >= 95%)")
 
-    print("\n4. memory (peak RSS)")
-    print(f"  interpreter + libraries: {rss0:7.0f} MB")
-    print(f"  one base model loaded (float32): {rss_loaded:7.0f} MB (+{rss_loaded - rss0:.0f} MB)")
-    print(f"  after a second copy in {default.dtype} and answering: {rss_mb():7.0f} MB "
-          f"(peak before answering {rss_two:.0f} MB)")
+    print("\n4. peak memory (RSS) of a fresh process: one base-size model loaded, one answer")
+    for dtype in ("float32", None):
+        code = (
+            "import resource, sys, torch; sys.path.insert(0, sys.argv[1]); "
+            "torch.set_num_threads(int(sys.argv[4])); from qa_core import load_reader; "
+            "r = load_reader(sys.argv[2], device='cpu', dtype=None if sys.argv[3] == 'auto' "
+            "else sys.argv[3]); r.answer(sys.argv[5], sys.argv[6]); "
+            "print(r.dtype, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(ROOT), str(CKPT), dtype or "auto", str(args.threads),
+             question, contexts[1]], capture_output=True, text=True, check=True,
+        ).stdout.split()
+        print(f"  {out[0]:>15}: {out[1]} MB")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,295 @@
+"""Which checkpoints the app offers: public Hub models kept in one place, plus local ones.
+
+A *local checkpoint* is a directory holding a ``config.json`` whose ``architectures`` name a
+question-answering head (``...ForQuestionAnswering``) and the files of a tokenizer, which is what
+``train`` writes and what ``save_pretrained`` of a model + tokenizer pair leaves behind. They are
+found under a models directory: ``models/`` by default, or ``$VIQA_MODELS_DIR``.
+
+Listing never loads a model or touches the network: the app calls it at start-up. Loading goes
+through :class:`ReaderCache`, a bounded, thread-safe LRU of readers for a server that lets users
+pick among many checkpoints (``qa_core.load_reader``'s own cache keeps every reader forever).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa_core.errors import UntrainedHeadWarning
+
+MODELS_DIR_ENV = "VIQA_MODELS_DIR"
+CACHE_SIZE_ENV = "VIQA_MODEL_CACHE_SIZE"
+DEFAULT_CACHE_SIZE = 2
+DEFAULT_MODELS_DIR = Path("models")
+# Directories walked below the models directory (models/run/checkpoint-500 is depth 2).
+MAX_DEPTH = 3
+QA_ARCHITECTURE_SUFFIX = "ForQuestionAnswering"
+# Any one of these next to config.json means a tokenizer was saved with the model.
+TOKENIZER_FILES = (
+    "tokenizer.json",  # fast tokenizer: everything the reader needs
+    "sentencepiece.bpe.model",  # XLM-R
+    "spm.model",  # DeBERTa-v3
+    "vocab.txt",  # BERT / WordPiece
+    "vocab.json",  # RoBERTa / BPE
+)
+
+
+@dataclass(frozen=True)
+class PublicCheckpoint:
+    """A checkpoint on the Hugging Face Hub, fine-tuned for extractive QA."""
+
+    hub_id: str
+    description: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.hub_id} — {self.description}"
+
+
+# Strong public checkpoints for Vietnamese, best known first; the app's picker lists them in
+# this order. Edit here only: the app, the README and the tests read this tuple.
+PUBLIC_CHECKPOINTS: tuple[PublicCheckpoint, ...] = (
+    PublicCheckpoint("nguyenvulebinh/vi-mrc-base", "XLM-R base, Vietnamese MRC (SQuAD 2.0 style)"),
+    PublicCheckpoint("nguyenvulebinh/vi-mrc-large", "XLM-R large, Vietnamese MRC"),
+    PublicCheckpoint("deepset/xlm-roberta-base-squad2", "XLM-R base, SQuAD 2.0 (multilingual)"),
+    PublicCheckpoint("deepset/xlm-roberta-large-squad2", "XLM-R large, SQuAD 2.0"),
+    PublicCheckpoint("timpal0l/mdeberta-v3-base-squad2", "mDeBERTa-v3 base, SQuAD 2.0"),
+    PublicCheckpoint("FredDYyy/Roberta_vi_MLQA", "the notebook's XLM-R, MLQA-vi"),
+)
+
+
+@dataclass(frozen=True)
+class LocalCheckpoint:
+    """A QA checkpoint directory found on disk."""
+
+    path: Path
+    architecture: str
+    root: Path  # the models directory it was found under
+
+    @property
+    def name(self) -> str:
+        """Path relative to the models directory, e.g. ``xlmr-mlqa/checkpoint-500``."""
+        try:
+            return self.path.relative_to(self.root).as_posix() or self.path.name
+        except ValueError:
+            return self.path.name
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} — local ({self.architecture})"
+
+
+def models_dir(path: str | os.PathLike | None = None) -> Path:
+    """The directory searched for local checkpoints: ``path``, else ``$VIQA_MODELS_DIR``, else ``models/``."""
+    if path is not None:
+        return Path(path)
+    return Path(os.environ.get(MODELS_DIR_ENV) or DEFAULT_MODELS_DIR)
+
+
+def qa_architecture(directory: str | os.PathLike) -> str | None:
+    """The QA architecture named by ``directory/config.json``, or ``None`` if it is not a usable
+    local QA checkpoint (no config, unreadable config, no QA head, or no tokenizer files).
+
+    >>> qa_architecture("/nonexistent") is None
+    True
+    """
+    directory = Path(directory)
+    config_file = directory / "config.json"
+    if not config_file.is_file():
+        return None
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    architectures = config.get("architectures") if isinstance(config, dict) else None
+    if not isinstance(architectures, list):
+        return None
+    qa = [a for a in architectures if isinstance(a, str) and a.endswith(QA_ARCHITECTURE_SUFFIX)]
+    if not qa:
+        return None
+    if not any((directory / name).is_file() for name in TOKENIZER_FILES):
+        return None
+    return qa[0]
+
+
+def discover_local_checkpoints(
+    root: str | os.PathLike | None = None, max_depth: int = MAX_DEPTH
+) -> list[LocalCheckpoint]:
+    """Every QA checkpoint under ``root`` (default :func:`models_dir`), sorted by path.
+
+    Walks at most ``max_depth`` levels and follows symbolic links to directories, so a models
+    directory may link to checkpoints kept elsewhere. A missing directory gives ``[]``.
+    """
+    base = models_dir(root)
+    if not base.is_dir():
+        return []
+    found: list[LocalCheckpoint] = []
+    # Iterative walk: (directory, depth). Hidden directories (.git, .cache) are skipped.
+    stack = [(base, 0)]
+    seen: set[Path] = set()
+    while stack:
+        directory, depth = stack.pop()
+        try:
+            real = directory.resolve()
+        except OSError:
+            continue
+        if real in seen:  # a symlink loop
+            continue
+        seen.add(real)
+        architecture = qa_architecture(directory)
+        if architecture is not None:
+            found.append(LocalCheckpoint(directory, architecture, base))
+        if depth >= max_depth:
+            continue
+        try:
+            children = [p for p in directory.iterdir() if p.is_dir() and not p.name.startswith(".")]
+        except OSError:
+            continue
+        stack.extend((child, depth + 1) for child in children)
+    return sorted(found, key=lambda c: c.name)
+
+
+def checkpoint_choices(root: str | os.PathLike | None = None) -> list[tuple[str, str]]:
+    """``(label, value)`` pairs for a picker: local checkpoints first, then the public ones.
+
+    The value is what ``qa_core.load_reader`` takes: a local path or a Hub id.
+    """
+    local = [(c.label, str(c.path)) for c in discover_local_checkpoints(root)]
+    public = [(c.label, c.hub_id) for c in PUBLIC_CHECKPOINTS]
+    return local + public
+
+
+def default_checkpoint(root: str | os.PathLike | None = None) -> str:
+    """The picker's starting value: the first local checkpoint if there is one (it works
+    offline), else the first public checkpoint."""
+    local = discover_local_checkpoints(root)
+    return str(local[0].path) if local else PUBLIC_CHECKPOINTS[0].hub_id
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading: a bounded cache of readers
+# ---------------------------------------------------------------------------------------------
+def cache_size_from_env(default: int = DEFAULT_CACHE_SIZE) -> int:
+    """``$VIQA_MODEL_CACHE_SIZE`` as a positive int (``default`` when unset)."""
+    raw = os.environ.get(CACHE_SIZE_ENV, "").strip()
+    if not raw:
+        return default
+    try:
+        size = int(raw)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise ValueError(
+            f"{CACHE_SIZE_ENV}={raw!r} must be a whole number of models of at least 1 "
+            f"(default {default})."
+        )
+    return size
+
+
+def load_uncached_reader(checkpoint: str):
+    """A fresh ``Reader`` for ``checkpoint`` on the best device, outside ``load_reader``'s
+    process-wide cache (so that evicting it from a :class:`ReaderCache` frees its memory)."""
+    from qa_core.reader import Reader, default_device, load_components, resolve_dtype
+
+    device = default_device()
+    dtype = resolve_dtype(None, device)
+    _, tokenizer, model = load_components(checkpoint)
+    return Reader(model, tokenizer, checkpoint, device, dtype)
+
+
+@dataclass
+class CachedReader:
+    """A loaded reader plus the ``UntrainedHeadWarning`` messages its loading raised (the app
+    shows them again on every use: the answers of an untrained head stay meaningless)."""
+
+    reader: object
+    warnings: tuple[str, ...] = ()
+
+
+class ReaderCache:
+    """At most ``maxsize`` readers, least recently used evicted first; safe across threads.
+
+    Each checkpoint loads once even when many requests ask for it at the same moment (they
+    wait on a per-checkpoint lock); different checkpoints load in parallel. A failed load is
+    not cached, so a checkpoint that was unreachable can be tried again.
+    """
+
+    def __init__(self, maxsize: int | None = None, loader: Callable[[str], object] | None = None):
+        self.maxsize = cache_size_from_env() if maxsize is None else maxsize
+        if self.maxsize < 1:
+            raise ValueError(f"maxsize={self.maxsize} must be at least 1.")
+        self._loader = loader or load_uncached_reader
+        self._items: OrderedDict[str, CachedReader] = OrderedDict()
+        self._lock = threading.Lock()  # guards _items and _loading
+        self._loading: dict[str, threading.Lock] = {}
+
+    @staticmethod
+    def key(checkpoint: str) -> str:
+        return str(checkpoint).strip()
+
+    def __contains__(self, checkpoint: str) -> bool:
+        with self._lock:
+            return self.key(checkpoint) in self._items
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def names(self) -> list[str]:
+        """Cached checkpoints, least recently used first."""
+        with self._lock:
+            return list(self._items)
+
+    def get(self, checkpoint: str) -> CachedReader:
+        """The reader for ``checkpoint``, loading it (and evicting the oldest) if needed.
+
+        Loading errors (``qa_core.errors.QAError`` and friends) propagate unchanged.
+        """
+        key = self.key(checkpoint)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            load_lock = self._loading.setdefault(key, threading.Lock())
+        with load_lock:
+            with self._lock:  # another thread may have finished loading it meanwhile
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    return self._items[key]
+            try:
+                # catch_warnings is process-global; the per-checkpoint lock keeps loads of the
+                # same checkpoint apart, and a warning caught from a parallel load of another
+                # checkpoint would only be shown to the wrong user, never lost silently.
+                with warnings.catch_warnings(record=True) as caught:
+                    # Record our warning every time; others pass the usual filters, so only
+                    # what would have been shown anyway is recorded (and shown below).
+                    warnings.simplefilter("always", UntrainedHeadWarning)
+                    reader = self._loader(key)
+                shown = []
+                for w in caught:
+                    if issubclass(w.category, UntrainedHeadWarning):
+                        shown.append(str(w.message))
+                    else:  # not for the user: back to the log as usual
+                        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+                entry = CachedReader(reader, tuple(dict.fromkeys(shown)))
+                with self._lock:  # insert before releasing the key, so no one loads it twice
+                    self._items[key] = entry
+                    self._items.move_to_end(key)
+                    while len(self._items) > self.maxsize:
+                        self._items.popitem(last=False)
+                return entry
+            finally:
+                with self._lock:
+                    if self._loading.get(key) is load_lock:
+                        del self._loading[key]
+
+    def clear(self) -> None:
+        """Forget every reader."""
+        with self._lock:
+            self._items.clear()

@@ -1,0 +1,161 @@
+"""`python app.py` served for real and called through gradio_client: the `/answer` endpoint."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from qa_core.checkpoints import load_uncached_reader
+from qa_core.sources import load_source
+
+REPO = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_app(models_dir: Path, log_path: Path, **env: str) -> Iterator[str]:
+    """Start ``python app.py`` as a user would (offline, port from GRADIO_SERVER_PORT) and
+    yield its URL once it answers; stop it afterwards."""
+    port = free_port()
+    environ = {
+        **os.environ,
+        "VIQA_MODELS_DIR": str(models_dir),
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "GRADIO_SERVER_PORT": str(port),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        **env,
+    }
+    url = f"http://127.0.0.1:{port}/"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=environ, stdout=log,
+                                stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"app.py exited: {log_path.read_text()[-3000:]}")
+                try:
+                    with urllib.request.urlopen(url, timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"app.py did not start: {log_path.read_text()[-3000:]}")
+                time.sleep(0.3)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture(scope="module")
+def models_dir(tiny_checkpoints, tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("models")
+    for family, path in tiny_checkpoints.items():
+        (root / f"tiny-{family}").symlink_to(path, target_is_directory=True)
+    return root
+
+
+@pytest.fixture(scope="module")
+def server(models_dir, tmp_path_factory) -> Iterator[str]:
+    log = tmp_path_factory.mktemp("server") / "app.log"
+    with running_app(models_dir, log, VIQA_CONCURRENCY="4") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    from gradio_client import Client
+
+    return Client(server, verbose=False, analytics_enabled=False, download_files=False)
+
+
+def same_prediction(got: dict, expected: dict) -> None:
+    """Identical spans and texts; floats equal up to serialisation."""
+    assert got["best_text"] == expected["best_text"]
+    assert got["no_answer"] == expected["no_answer"]
+    assert [(a["text"], a["start"], a["end"]) for a in got["answers"]] == [
+        (a["text"], a["start"], a["end"]) for a in expected["answers"]]
+    assert [a["probability"] for a in got["answers"]] == pytest.approx(
+        [a["probability"] for a in expected["answers"]], rel=1e-5, abs=1e-9)
+
+
+def test_answer_endpoint_is_documented(client):
+    api = client.view_api(print_info=False, return_format="dict")
+    assert "/answer" in api["named_endpoints"]
+    params = [p["parameter_name"] for p in api["named_endpoints"]["/answer"]["parameters"]]
+    assert params[:4] == ["context", "question", "checkpoint", "top_n"]
+
+
+def test_answer_matches_the_reader(client, models_dir):
+    rows = load_source("sample").dataset.to_list()
+    row = rows[0]
+    for family in ("wordpiece", "unigram"):
+        checkpoint = str(models_dir / f"tiny-{family}")
+        got = client.predict(row["context"], row["question"], checkpoint, 4, api_name="/answer")
+        expected = load_uncached_reader(checkpoint).answer(row["question"], row["context"], top_n=4)
+        same_prediction(got, expected.to_dict())
+        assert len(got["answers"]) == 4
+    # Keyword arguments, and the options after top_n.
+    got = client.predict(context=row["context"], question=row["question"], checkpoint=checkpoint,
+                         top_n=2, allow_no_answer=True, null_threshold=-100.0,
+                         api_name="/answer")
+    assert got["no_answer"] and got["best_text"] == "" and got["null_probability"] is not None
+
+
+def test_twenty_concurrent_clients_each_get_their_own_answer(server, models_dir):
+    from gradio_client import Client
+
+    checkpoint = str(models_dir / "tiny-unigram")
+    reader = load_uncached_reader(checkpoint)
+    rows = load_source("sample").dataset.to_list()
+    # 20 distinct (question, context) pairs: answers differ, so a mix-up would show.
+    cases = [(r["question"], r["context"]) for r in rows[::2][:20]]
+    assert len(set(cases)) == 20
+    expected = [reader.answer(q, c, top_n=3).to_dict() for q, c in cases]
+
+    def call(case):
+        question, context = case
+        c = Client(server, verbose=False, analytics_enabled=False, download_files=False)
+        return c.predict(context, question, checkpoint, 3, api_name="/answer")
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(call, cases))
+    for (question, _), got, want in zip(cases, results, expected):
+        assert got["question"] == question
+        same_prediction(got, want)
+
+
+def test_bad_input_is_an_error_message_and_the_server_keeps_serving(client, models_dir):
+    from gradio_client.exceptions import AppError
+
+    checkpoint = str(models_dir / "tiny-wordpiece")
+    with pytest.raises(AppError, match="question is empty"):
+        client.predict("Hà Nội là thủ đô.", "  ", checkpoint, 3, api_name="/answer")
+    with pytest.raises(AppError, match="no-such-model"):
+        client.predict("Hà Nội là thủ đô.", "Thủ đô?", "nobody/no-such-model", 3,
+                       api_name="/answer")
+    got = client.predict("Hà Nội là thủ đô.", "Thủ đô là gì?", checkpoint, 2, api_name="/answer")
+    assert got["answers"]
