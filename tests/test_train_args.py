@@ -1,0 +1,155 @@
+"""train.args: defaults from the issue, config files and presets, refusals with clear messages."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+
+import pytest
+
+from qa_core.reader import cpu_has_native_bf16
+from train.args import (
+    ARGUMENT_CLASSES,
+    CONFIG_DIR,
+    TrainConfigError,
+    build_parser,
+    default_run_name,
+    parse_args,
+    resolve_preset,
+)
+
+
+def test_defaults_follow_the_issue():
+    cfg = parse_args([])
+    assert cfg.model.model_name_or_path == "xlm-roberta-base"
+    assert cfg.model.attn_implementation == "sdpa"
+    assert cfg.data.train_dataset == ["mlqa-translate-train.vi"]
+    assert (cfg.qa.max_length, cfg.qa.doc_stride) == (384, 128)
+    t = cfg.training
+    assert (t.learning_rate, t.num_train_epochs, t.warmup_steps, t.weight_decay) == (
+        3e-5,
+        2.0,
+        0.1,
+        0.01,
+    )
+    assert t.report_to == [] and t.train_sampling_strategy == "group_by_length"
+    assert t.optim.value == "adamw_torch_fused"
+    assert t.load_best_model_at_end and t.metric_for_best_model == "mlqa_vi_f1"
+    assert t.eval_strategy.value == t.save_strategy.value == "epoch"
+    assert not t.fp16 and t.bf16 == cpu_has_native_bf16()  # CPU-only here
+    assert t.output_dir == "models/xlm-roberta-base_mlqa-translate-train.vi"
+
+
+@pytest.mark.parametrize("cls", ARGUMENT_CLASSES, ids=lambda c: c.__name__)
+def test_every_field_has_help(cls):
+    missing = [f.name for f in dataclasses.fields(cls) if f.init and not f.metadata.get("help")]
+    assert not missing
+
+
+def test_help_lists_our_options(capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--help"])
+    out = capsys.readouterr().out
+    for option in (
+        "--model-name-or-path",
+        "--train-dataset",
+        "--max-train-samples",
+        "--doc-stride",
+        "--preset",
+        "--resume",
+        "--push-to-hub",
+    ):
+        assert option in out
+
+
+def test_dashes_and_underscores_both_work():
+    a = parse_args(["--max-train-samples", "5", "--doc_stride", "64"])
+    assert a.data.max_train_samples == 5 and a.qa.doc_stride == 64
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_config_file_then_command_line(tmp_path, suffix):
+    values = {
+        "model_name_or_path": "tiny:wordpiece",
+        "train_dataset": "sample",
+        "learning-rate": 1e-3,
+        "max_length": 256,
+    }
+    path = tmp_path / f"run{suffix}"
+    if suffix == ".json":
+        path.write_text(json.dumps(values))
+    else:
+        import yaml
+
+        path.write_text(yaml.safe_dump(values))
+    cfg = parse_args(["--config", str(path), "--max-length", "320"])
+    assert cfg.model.model_name_or_path == "tiny:wordpiece"
+    assert cfg.data.train_dataset == ["sample"]  # a single string becomes a list
+    assert cfg.training.learning_rate == 1e-3
+    assert cfg.qa.max_length == 320  # the command line wins
+    assert cfg.training.output_dir == "models/tiny-wordpiece_sample"
+
+
+def test_smoke_preset_is_offline_and_on_cpu():
+    cfg = parse_args(["--preset", "smoke"])
+    assert cfg.model.model_name_or_path.startswith("tiny:")
+    assert cfg.data.train_dataset == ["sample"] and cfg.training.use_cpu
+    assert {p.stem for p in CONFIG_DIR.glob("*.yaml")} >= {"smoke", "mlqa-vi", "uit-viquad2"}
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--preset", "nope"], "available: "),
+        (["--model-name-or-path", "tiny:bpe"], "tiny:unigram"),
+        (["--hub-token", "hf_secret"], "HF_TOKEN"),
+        (["--push-to-hub"], "--hub-model-id"),
+        (["--max-train-samples", "0"], "at least 1"),
+        (["--max-length", "128", "--doc-stride", "100"], "doc_stride"),
+        (["--not-an-option", "1"], "Unknown argument"),
+        pytest.param(
+            ["--report-to", "tensorboard"],
+            "pip install tensorboard",
+            marks=pytest.mark.skipif(
+                importlib.util.find_spec("tensorboard") is not None,
+                reason="tensorboard is installed",
+            ),
+        ),
+    ],
+)
+def test_bad_arguments_say_what_to_do(argv, message):
+    with pytest.raises(ValueError, match=message):
+        parse_args(argv)
+
+
+def test_unknown_config_key_is_named(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("learning_rat: 0.1\n")
+    with pytest.raises(TrainConfigError, match="learning_rat"):
+        parse_args(["--config", str(path)])
+
+
+def test_token_never_reaches_the_arguments():
+    # Neither our fields nor a config file can carry a token.
+    with pytest.raises(ValueError, match="not accepted"):
+        parse_args(["--hub-token", "hf_x"])
+
+
+def test_resolve_preset_and_run_names():
+    assert resolve_preset("smoke").name == "smoke.yaml"
+    assert default_run_name("org/model", ["a.csv", "uit-viquad2:train"]) == "model_a+uit-viquad2"
+
+
+def test_eval_off_turns_best_model_off():
+    cfg = parse_args(["--eval-strategy", "no"])
+    assert not cfg.training.load_best_model_at_end
+    assert cfg.training.save_strategy.value == "epoch"
+    steps = parse_args(["--eval-strategy", "steps", "--eval-steps", "20"]).training
+    assert steps.save_strategy.value == "steps" and steps.save_steps == 20
+
+
+@pytest.mark.parametrize("path", sorted(CONFIG_DIR.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_config_parses(path):
+    cfg = parse_args(["--config", str(path)])
+    assert cfg.data.train_dataset and cfg.training.output_dir.startswith("models/")

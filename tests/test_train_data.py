@@ -1,0 +1,75 @@
+"""train.data: sources mixed and sliced, features from qa_core.windows, cached on disk."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from transformers import AutoTokenizer
+
+from qa_core.windows import WindowConfig
+from train.args import TrainConfigError
+from train.data import has_unanswerable, load_questions, split_spec, tokenize
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tiny_checkpoints):
+    return AutoTokenizer.from_pretrained(tiny_checkpoints["unigram"])
+
+
+def test_split_spec():
+    assert split_spec("sample:validation[:10]", "train") == ("sample", "validation[:10]")
+    assert split_spec("data/file.jsonl", "train") == ("data/file.jsonl", "train")
+
+
+def test_mixing_sources_prefixes_ids(tmp_path):
+    rows = [
+        {
+            "id": "x1",
+            "context": "Huế là cố đô.",
+            "question": "Cố đô là gì?",
+            "answers": {"text": ["Huế"], "answer_start": [0]},
+        }
+    ]
+    local = tmp_path / "extra.jsonl"
+    local.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    data = load_questions(["sample:train[:3]", str(local)], "train")
+    assert len(data) == 4
+    assert data["id"][0].startswith("sample/") and data["id"][-1] == f"{local}/x1"
+    assert len(load_questions(["sample"], "train", max_samples=5)) == 5
+
+
+def test_unanswerable_detection():
+    sample = load_questions(["sample"], "validation")
+    assert has_unanswerable(sample)
+    answerable = sample.filter(lambda ex: len(ex["answers"]["text"]) > 0)
+    assert not has_unanswerable(answerable)
+
+
+def test_empty_selection_is_an_error():
+    with pytest.raises(TrainConfigError, match="no questions"):
+        load_questions(["sample"], "train[5:5]")
+
+
+def test_train_features_have_labels_and_lengths(tokenizer, tmp_path):
+    data = load_questions(["sample"], "train", max_samples=8)
+    config = WindowConfig(max_length=128, doc_stride=32)
+    features = tokenize("train", data, tokenizer, config, cache_dir=str(tmp_path))
+    assert {"input_ids", "attention_mask", "start_positions", "end_positions", "length"} <= set(
+        features.column_names
+    )
+    assert features["length"] == [len(ids) for ids in features["input_ids"]]
+    assert max(features["length"]) <= 128 and min(features["length"]) < 128  # not padded
+    cached = list((tmp_path / "features").glob("train-*.arrow"))
+    assert len(cached) == 1
+    again = tokenize("train", data, tokenizer, config, cache_dir=str(tmp_path))
+    assert again.cache_files[0]["filename"] == str(cached[0])  # reused, not recomputed
+    other = tokenize("train", data, tokenizer, WindowConfig(128, 48), cache_dir=str(tmp_path))
+    assert other.cache_files[0]["filename"] != str(cached[0])  # settings are part of the key
+
+
+def test_eval_features_keep_what_span_search_needs(tokenizer, tmp_path):
+    data = load_questions(["sample"], "validation", max_samples=4)
+    features = tokenize("eval", data, tokenizer, WindowConfig(128, 32), cache_dir=str(tmp_path))
+    assert {"example_id", "offset_mapping", "cls_index"} <= set(features.column_names)
+    assert set(features["example_id"]) == set(data["id"])

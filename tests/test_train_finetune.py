@@ -1,0 +1,199 @@
+"""End to end on CPU, offline: a tiny model memorises the sample (so labels and span search
+are right), its output evaluates and loads in the reader; two processes train together."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qa_core import load_reader
+from qa_core.checkpoints import discover_local_checkpoints
+from train.args import parse_args
+from train.evaluate import EvaluateArguments, evaluate
+from train.finetune import resume_point, train
+
+REPO = Path(__file__).resolve().parent.parent
+QUESTION = "Ai chỉ huy quân dân Việt trong trận Bạch Đằng năm 938?"
+
+
+def tiny_run(model: Path, out: Path, *extra: str) -> list[str]:
+    """Arguments for a short CPU run on the bundled sample."""
+    return [
+        "--model-name-or-path",
+        str(model),
+        "--train-dataset",
+        "sample",
+        "--eval-dataset",
+        "sample",
+        "--output-dir",
+        str(out),
+        "--use-cpu",
+        "--disable-tqdm",
+        "true",
+        "--seed",
+        "0",
+        *extra,
+    ]
+
+
+def subprocess_env(tmp_path: Path) -> dict:
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(REPO),
+        HF_HUB_OFFLINE="1",
+        HF_HOME=str(tmp_path / "hf"),
+        VIQA_CACHE=str(tmp_path / "cache"),
+        OMP_NUM_THREADS="1",
+    )
+    env.pop("HF_TOKEN", None)
+    return env
+
+
+@pytest.mark.slow
+def test_tiny_model_memorises_the_sample(tiny_checkpoints, tmp_path):
+    base = tiny_checkpoints["unigram"]
+    before = evaluate(
+        EvaluateArguments(
+            checkpoint=str(base),
+            dataset=["sample"],
+            output_dir=str(tmp_path / "before"),
+            dtype="float32",
+        )
+    )
+    out = tmp_path / "models" / "memorised"
+    # 512-token windows: 94 windows for 54 questions; 100 steps of 8 is ~8.5 epochs.
+    settings = "--max-length 512 --learning-rate 5e-3 --per-device-train-batch-size 8 "
+    settings += "--max-steps 100 --eval-strategy steps --eval-steps 100 --logging-steps 25"
+    cache = ["--dataset-cache-dir", str(tmp_path / "cache")]
+    metrics = train(parse_args(tiny_run(base, out, *settings.split(), *cache)))
+    assert before["mlqa-vi"]["HasAns_f1"] < 15
+    assert metrics["eval_mlqa_vi_HasAns_f1"] > 60, metrics
+    assert metrics["global_step"] == 100
+
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "README.md",
+        "viqa_training.json",
+        "eval/predictions.json",
+    ):
+        assert (out / name).is_file(), name
+    record = json.loads((out / "viqa_training.json").read_text(encoding="utf-8"))
+    assert record["allow_no_answer"] and record["null_threshold"] is not None
+
+    after = evaluate(
+        EvaluateArguments(
+            checkpoint=str(out),
+            dataset=["sample"],
+            output_dir=str(tmp_path / "after"),
+            dtype="float32",
+        )
+    )
+    assert after["null_threshold"] == record["null_threshold"]  # taken from the record
+    assert after["mlqa-vi"]["f1"] == pytest.approx(metrics["eval_mlqa_vi_f1"], abs=2.0)
+    assert {p.name for p in (tmp_path / "after").iterdir()} == {
+        "predictions.json",
+        "nbest_predictions.json",
+        "metrics.json",
+    }
+
+    reader = load_reader(str(out), device="cpu", dtype="float32")
+    prediction = reader.answer(
+        QUESTION,
+        "Trận Bạch Đằng năm 938 là trận thủy chiến giữa quân "
+        "dân Việt do Ngô Quyền chỉ huy và quân Nam Hán do Lưu Hoằng Tháo "
+        "cầm đầu.",
+    )
+    assert prediction.answers
+    found = {c.path for c in discover_local_checkpoints(tmp_path / "models")}
+    assert out in found  # the app lists it
+
+
+@pytest.mark.slow
+def test_two_processes_on_cpu(tiny_checkpoints, tmp_path):
+    out = tmp_path / "ddp"
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        "29531",
+        "-m",
+        "train.finetune",
+        *tiny_run(
+            tiny_checkpoints["unigram"],
+            out,
+            "--max-steps",
+            "3",
+            "--per-device-train-batch-size",
+            "4",
+            "--eval-strategy",
+            "steps",
+            "--eval-steps",
+            "3",
+            "--max-eval-samples",
+            "10",
+            "--logging-steps",
+            "1",
+        ),
+    ]
+    proc = subprocess.run(
+        cmd, cwd=REPO, env=subprocess_env(tmp_path), capture_output=True, text=True, timeout=240
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    record = json.loads((out / "viqa_training.json").read_text(encoding="utf-8"))
+    assert record["world_size"] == 2 and record["global_step"] == 3
+    assert record["metrics"]["squad"]["total"] == 10  # every question scored exactly once
+    assert "4 per device × 1 accumulation × 2 processes = 8" in record["settings"]["batch"]
+
+
+def test_output_dir_of_another_run_is_not_mixed_in(tmp_path):
+    (tmp_path / "checkpoint-7").mkdir()
+    (tmp_path / "checkpoint-7" / "trainer_state.json").write_text("{}")
+    (tmp_path / "checkpoint-9").mkdir()  # cut short by a crash: no trainer_state.json
+    with pytest.raises(ValueError, match="--resume"):
+        resume_point(tmp_path, resume=False, overwrite=False)
+    assert resume_point(tmp_path, resume=True, overwrite=False).endswith("checkpoint-7")
+    assert resume_point(tmp_path, resume=False, overwrite=True) is None
+    with pytest.raises(ValueError, match="no complete checkpoint"):
+        resume_point(tmp_path / "new", resume=True, overwrite=False)
+
+
+def test_a_failure_after_training_keeps_the_model(tiny_checkpoints, tmp_path, monkeypatch):
+    from train import model_card
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(model_card, "write_model_card", broken)
+    out = tmp_path / "run"
+    cfg = parse_args(
+        tiny_run(
+            tiny_checkpoints["wordpiece"],
+            out,
+            "--max-steps",
+            "2",
+            "--eval-strategy",
+            "no",
+            "--per-device-train-batch-size",
+            "4",
+            "--max-length",
+            "128",
+            "--doc-stride",
+            "32",
+            "--dataset-cache-dir",
+            str(tmp_path / "c"),
+        )
+    )
+    with pytest.raises(OSError, match="disk full"):
+        train(cfg)
+    assert (out / "model.safetensors").is_file()  # saved before anything that can fail
+    assert load_reader(str(out), device="cpu", dtype="float32").answer("Ai?", "Ngô Quyền.").answers

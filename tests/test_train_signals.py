@@ -1,0 +1,168 @@
+"""SIGTERM mid-training leaves a loadable checkpoint; --resume continues at the right step."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from qa_core import load_reader
+from train.signals import StopOnSignal
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def tiny_run(model: Path, out: Path, *extra: str) -> list[str]:
+    return [
+        "--model-name-or-path",
+        str(model),
+        "--train-dataset",
+        "sample",
+        "--output-dir",
+        str(out),
+        "--use-cpu",
+        "--disable-tqdm",
+        "true",
+        "--seed",
+        "0",
+        *extra,
+    ]
+
+
+def subprocess_env(tmp_path: Path) -> dict:
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(REPO),
+        HF_HUB_OFFLINE="1",
+        HF_HOME=str(tmp_path / "hf"),
+        VIQA_CACHE=str(tmp_path / "cache"),
+    )
+    env.pop("HF_TOKEN", None)
+    return env
+
+
+@pytest.mark.slow
+def test_sigterm_saves_a_checkpoint_then_resume_continues(tiny_checkpoints, tmp_path):
+    out = tmp_path / "run"
+    args = tiny_run(
+        tiny_checkpoints["unigram"],
+        out,
+        "--eval-strategy",
+        "no",
+        "--max-length",
+        "256",
+        "--doc-stride",
+        "64",
+        "--logging-steps",
+        "1",
+        "--per-device-train-batch-size",
+        "4",
+        "--save-strategy",
+        "steps",
+        "--save-steps",
+        "1000",
+    )
+    env = subprocess_env(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "train.finetune", *args, "--max-steps", "1000"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        seen = []
+        deadline = time.monotonic() + 120
+        for line in proc.stdout:  # wait until training is under way
+            seen.append(line)
+            if "'loss'" in line or time.monotonic() > deadline:
+                break
+        assert any("'loss'" in line for line in seen), "".join(seen)[-3000:]
+        proc.send_signal(signal.SIGTERM)
+        rest, _ = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    log = "".join(seen) + rest
+    assert proc.returncode == 128 + signal.SIGTERM, log[-3000:]
+    assert "SIGTERM received" in log and "--resume" in log
+
+    checkpoints = sorted(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    assert len(checkpoints) == 1, log[-3000:]
+    stopped = int(checkpoints[0].name.split("-")[1])
+    assert 1 <= stopped < 1000
+    state = json.loads((checkpoints[0] / "trainer_state.json").read_text())
+    assert state["global_step"] == stopped
+    assert (checkpoints[0] / "optimizer.pt").is_file()
+    assert (
+        load_reader(str(checkpoints[0]), device="cpu", dtype="float32")
+        .answer("Ai chỉ huy?", "Ngô Quyền chỉ huy quân dân Việt.")
+        .answers
+    )
+    assert not (out / "config.json").exists()  # an interrupted run is not a final model
+
+    target = stopped + 3
+    resumed = subprocess.run(
+        [sys.executable, "-m", "train.finetune", *args, "--max-steps", str(target), "--resume"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    final = json.loads((out / f"checkpoint-{target}" / "trainer_state.json").read_text())
+    steps = [entry["step"] for entry in final["log_history"] if "loss" in entry]
+    # The history runs on from the interrupted run: no step trained twice, none skipped.
+    assert steps == list(range(1, target + 1)), steps
+    assert json.loads((out / "viqa_training.json").read_text())["global_step"] == target
+
+
+class _Args:
+    world_size = 1
+    device = "cpu"
+
+
+class _Control:
+    should_save = should_training_stop = should_evaluate = False
+
+
+class _State:
+    global_step = 7
+
+
+def test_first_signal_stops_after_the_step_second_exits():
+    stop = StopOnSignal()
+    stop.install()
+    try:
+        assert signal.getsignal(signal.SIGTERM) == stop._handle
+        control = stop.on_step_end(_Args(), _State(), _Control())
+        assert not control.should_save and stop.stopped_at is None
+        signal.raise_signal(signal.SIGTERM)
+        control = stop.on_step_end(_Args(), _State(), _Control())
+        assert control.should_save and control.should_training_stop and stop.stopped_at == 7
+        control = stop.on_epoch_end(_Args(), _State(), _Control())  # same step: saved already
+        assert not control.should_save and not control.should_evaluate
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+    finally:
+        stop.uninstall()
+    assert signal.getsignal(signal.SIGTERM) != stop._handle
+
+
+def test_install_outside_the_main_thread_is_a_no_op():
+    import threading
+
+    stop = StopOnSignal()
+    before = signal.getsignal(signal.SIGTERM)
+    worker = threading.Thread(target=stop.install)
+    worker.start()
+    worker.join()
+    assert signal.getsignal(signal.SIGTERM) == before
+    stop.uninstall()

@@ -1,0 +1,215 @@
+"""Evaluate any QA checkpoint on any source: ``python -m train.evaluate``.
+
+``python -m train.evaluate --checkpoint X --dataset SOURCE [--split S] [--max-samples N]
+--output-dir D`` writes ``predictions.json`` (SQuAD format: ``{id: text}``, "" for no answer),
+``nbest_predictions.json`` and ``metrics.json`` (both normalisations) into ``D`` and prints a
+table. The model runs through ``qa_core.load_reader``, exactly as in the app.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from transformers import HfArgumentParser
+
+from qa_core.types import SpanResult
+from train.args import TrainConfigError
+from train.scoring import Scores, format_table, nbest
+
+logger = logging.getLogger("train.evaluate")
+
+
+@dataclass
+class EvaluateArguments:
+    """What to evaluate, on which questions, and where the files go."""
+
+    checkpoint: str = field(
+        metadata={"help": "Hub id or local directory of a QA checkpoint (e.g. models/RUN)."}
+    )
+    dataset: list[str] = field(
+        metadata={
+            "help": "Sources to evaluate on: named (mlqa.vi.vi, xquad.vi, uit-viquad2, sample, "
+            "...), local files or Hub ids; 'SOURCE:SPLIT' picks a split for one of them."
+        }
+    )
+    split: str | None = field(
+        default=None,
+        metadata={
+            "help": "Split, with optional slice ('test', 'validation[:20%%]'); default: "
+            "each source's usual evaluation split."
+        },
+    )
+    max_samples: int | None = field(
+        default=None, metadata={"help": "Evaluate only the first N questions."}
+    )
+    output_dir: str | None = field(
+        default=None,
+        metadata={
+            "help": "Where the three files go (default: outputs/eval/<checkpoint>_<dataset>)."
+        },
+    )
+    max_length: int | None = field(
+        default=None,
+        metadata={"help": "Tokens per window. Default: as trained (viqa_training.json), else 384."},
+    )
+    doc_stride: int | None = field(
+        default=None,
+        metadata={"help": "Tokens shared by consecutive windows. Default: as trained, else 128."},
+    )
+    max_answer_length: int | None = field(
+        default=None, metadata={"help": "Longest answer, in tokens. Default: as trained, else 30."}
+    )
+    n_best_size: int = field(default=20, metadata={"help": "Candidates kept per question."})
+    allow_no_answer: bool | None = field(
+        default=None,
+        metadata={
+            "help": "Let the model answer 'no answer'. Default: as trained (viqa_training.json), "
+            "else on when the data has unanswerable questions.",
+            "nargs": "?",
+            "const": True,
+        },
+    )
+    null_threshold: float | None = field(
+        default=None,
+        metadata={
+            "help": "No-answer threshold. Default: the one tuned in training (viqa_training.json)"
+            ", else 0.0."
+        },
+    )
+    tune_null_threshold: bool = field(
+        default=False,
+        metadata={"help": "Tune the threshold for the best F1 on this data (optimistic)."},
+    )
+    batch_size: int = field(default=32, metadata={"help": "Windows per forward pass."})
+    device: str | None = field(default=None, metadata={"help": "cuda, mps or cpu (default: best)."})
+    dtype: str | None = field(
+        default=None, metadata={"help": "float32, bfloat16 or float16 (default: the reader's)."}
+    )
+    dataset_cache_dir: str | None = field(
+        default=None, metadata={"help": "Download cache (default: $VIQA_CACHE or ~/.cache/viqa)."}
+    )
+
+    def __post_init__(self) -> None:
+        if self.max_samples is not None and self.max_samples < 1:
+            raise TrainConfigError(f"max_samples={self.max_samples} must be at least 1.")
+        if self.tune_null_threshold and self.null_threshold is not None:
+            raise TrainConfigError("Pass --null-threshold or --tune-null-threshold, not both.")
+
+
+def write_outputs(directory: str | Path, scores: Scores, results: Mapping[str, SpanResult]) -> dict:
+    """``predictions.json``, ``nbest_predictions.json`` and ``metrics.json`` in ``directory``."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {
+        "predictions.json": scores.predictions,
+        "nbest_predictions.json": nbest(results),
+        "metrics.json": {**scores.metrics, "null_threshold": scores.null_threshold},
+    }
+    paths = {}
+    for name, content in files.items():
+        path = directory / name
+        path.write_text(json.dumps(content, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        paths[name] = path
+    return paths
+
+
+def _default_output_dir(checkpoint: str, datasets: list[str]) -> Path:
+    from train.args import default_run_name
+
+    return Path("outputs") / "eval" / default_run_name(checkpoint, datasets)
+
+
+def answer_and_score(cfg: EvaluateArguments) -> tuple[dict[str, SpanResult], Scores]:
+    """Answer every question with the checkpoint and score the answers (no files written)."""
+    from qa_core.reader import load_reader
+    from qa_core.spans import references_of
+    from train.data import has_unanswerable, load_questions
+    from train.model_card import TrainingRecord
+    from train.scoring import best_null_threshold, score_results
+
+    examples = load_questions(cfg.dataset, cfg.split, cfg.max_samples, cfg.dataset_cache_dir)
+    record = TrainingRecord.load(cfg.checkpoint) if Path(cfg.checkpoint).is_dir() else None
+    allow_no_answer = cfg.allow_no_answer
+    if allow_no_answer is None:
+        allow_no_answer = record.allow_no_answer if record else has_unanswerable(examples)
+    threshold = cfg.null_threshold
+    if threshold is None and not cfg.tune_null_threshold:
+        threshold = record.null_threshold if record and record.null_threshold is not None else 0.0
+
+    # Windows as the model saw them in training, unless told otherwise.
+    trained = record.settings if record else {}
+    windows = {
+        name: value if value is not None else trained.get(name, default)
+        for name, value, default in (
+            ("max_length", cfg.max_length, 384),
+            ("doc_stride", cfg.doc_stride, 128),
+            ("max_answer_length", cfg.max_answer_length, 30),
+            ("max_question_length", None, 64),
+        )
+    }
+
+    reader = load_reader(cfg.checkpoint, device=cfg.device, dtype=cfg.dtype)
+    logger.info("Answering %d questions with %s", len(examples), reader)
+    predictions = reader.answer_batch(
+        examples["question"],
+        examples["context"],
+        batch_size=cfg.batch_size,
+        progress=True,
+        top_n=cfg.n_best_size,
+        **windows,
+        allow_no_answer=allow_no_answer,
+        null_threshold=threshold or 0.0,
+    )
+    results = dict(zip(examples["id"], predictions))
+    references = references_of(examples)
+    if allow_no_answer and cfg.tune_null_threshold:
+        threshold, _ = best_null_threshold(results, references)
+    scores = score_results(
+        results, references, allow_no_answer=allow_no_answer, null_threshold=threshold
+    )
+    return results, scores
+
+
+def evaluate(cfg: EvaluateArguments) -> dict:
+    """:func:`answer_and_score`, then the three files; returns the metrics
+    (``{"squad": {...}, "mlqa-vi": {...}, "null_threshold": ..., "output_dir": ...}``)."""
+    results, scores = answer_and_score(cfg)
+    out_dir = (
+        Path(cfg.output_dir) if cfg.output_dir else _default_output_dir(cfg.checkpoint, cfg.dataset)
+    )
+    paths = write_outputs(out_dir, scores, results)
+    logger.info("Wrote %s", ", ".join(str(p) for p in paths.values()))
+    return {**scores.metrics, "null_threshold": scores.null_threshold, "output_dir": str(out_dir)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from qa_core.errors import QAError
+
+    parser = HfArgumentParser(
+        EvaluateArguments, prog="python -m train.evaluate", description=__doc__.split("\n\n")[0]
+    )
+    logging.basicConfig(
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+        level=logging.INFO,
+    )
+    try:
+        (cfg,) = parser.parse_args_into_dataclasses(argv, look_for_args_file=False)
+        metrics = evaluate(cfg)
+    except (TrainConfigError, QAError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"\n{cfg.checkpoint} on {', '.join(cfg.dataset)} ({cfg.split or 'default split'}):\n")
+    print(format_table(metrics))
+    if metrics["null_threshold"] is not None:
+        print(f"\nno-answer threshold: {metrics['null_threshold']:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

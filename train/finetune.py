@@ -1,0 +1,376 @@
+"""Fine-tune a Vietnamese extractive QA model: ``python -m train.finetune [--preset smoke]``.
+
+``train(cfg) -> metrics`` is the whole pipeline; ``main()`` parses arguments and sets up logs.
+
+1. Check the Hub first when publishing (token present, can write), so nothing is trained in vain.
+2. Load the model (Hub id, directory, or ``tiny:unigram``) and the questions of every source.
+3. Cut windows with ``qa_core.windows`` (cached on disk); pad per batch, group by length.
+4. Train with ``QATrainer``: EM/F1 of post-processed spans each epoch (or N steps), best
+   checkpoint kept; SIGTERM/SIGINT save a checkpoint and stop; ``--resume`` continues.
+5. Save the final model *first*, then evaluate, write the model card and push. A failure after
+   the save loses nothing: the error says how to finish (e.g. the ``train.push`` command).
+
+The same command runs on one CPU, one GPU, or several GPUs under ``torchrun`` or
+``accelerate launch``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+import shutil
+import signal
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import datasets
+
+from train.args import FinetuneConfig, TrainConfigError, parse_args
+
+logger = logging.getLogger("train.finetune")
+
+_CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
+
+
+class TrainingStopped(Exception):
+    """Training stopped on SIGTERM/SIGINT after saving a checkpoint."""
+
+    def __init__(self, signum: int, checkpoint: str | None, resume_hint: str):
+        self.signum = signum
+        self.checkpoint = checkpoint
+        name = signal.Signals(signum).name
+        super().__init__(
+            f"Stopped by {name}; checkpoint saved at {checkpoint}. Continue with: {resume_hint}"
+        )
+
+
+def last_complete_checkpoint(output_dir: str | Path) -> str | None:
+    """The newest ``checkpoint-N`` with its ``trainer_state.json`` (written last, so a
+    checkpoint cut short by a crash is never picked)."""
+    root = Path(output_dir)
+    if not root.is_dir():
+        return None
+    steps = []
+    for child in root.iterdir():
+        match = _CHECKPOINT_RE.match(child.name)
+        if match and (child / "trainer_state.json").is_file():
+            steps.append((int(match.group(1)), child))
+    return str(max(steps)[1]) if steps else None
+
+
+def resume_point(output_dir: str | Path, resume: bool, overwrite: bool) -> str | None:
+    """The checkpoint to resume from, or None to start afresh; refuses to mix two runs."""
+    last = last_complete_checkpoint(output_dir)
+    if resume:
+        if last is None:
+            raise TrainConfigError(
+                f"--resume: {output_dir} has no complete checkpoint to continue from. Drop "
+                "--resume to start a new run, or point --output-dir at the earlier run."
+            )
+        return last
+    if last is not None and not overwrite:
+        raise TrainConfigError(
+            f"{output_dir} already holds checkpoints of an earlier run (last: {Path(last).name}). "
+            "Pass --resume to continue it, --overwrite-output-dir to start afresh, or choose "
+            "another --output-dir."
+        )
+    return None
+
+
+def _clear_checkpoints(output_dir: Path) -> None:
+    for child in output_dir.glob("checkpoint-*"):
+        if child.is_dir():
+            shutil.rmtree(child)
+
+
+def _precision(args) -> str:
+    return "bf16 mixed" if args.bf16 else "fp16 mixed" if args.fp16 else "fp32"
+
+
+def _settings(cfg: FinetuneConfig, n_questions: int, n_windows: int) -> dict:
+    args = cfg.training
+    effective = (
+        args.per_device_train_batch_size * args.gradient_accumulation_steps * args.world_size
+    )
+    return {
+        "base_model": cfg.model.model_name_or_path,
+        "train_questions": n_questions,
+        "train_windows": n_windows,
+        "max_length": cfg.qa.max_length,
+        "doc_stride": cfg.qa.doc_stride,
+        "max_question_length": cfg.qa.max_question_length,
+        "max_answer_length": cfg.qa.max_answer_length,
+        "learning_rate": args.learning_rate,
+        "epochs": args.num_train_epochs if args.max_steps <= 0 else None,
+        "max_steps": args.max_steps if args.max_steps > 0 else None,
+        "batch": (
+            f"{args.per_device_train_batch_size} per device × {args.gradient_accumulation_steps} "
+            f"accumulation × {args.world_size} processes = {effective}"
+        ),
+        "warmup": args.warmup_steps,
+        "weight_decay": args.weight_decay,
+        "optimizer": str(getattr(args.optim, "value", args.optim)),
+        "precision": _precision(args),
+        "batching": f"dynamic padding, {args.train_sampling_strategy}",
+        "seed": args.seed,
+    }
+
+
+def _best_normalization(metric_for_best_model: str | None) -> str:
+    return "squad" if metric_for_best_model and "squad" in metric_for_best_model else "mlqa-vi"
+
+
+def train(cfg: FinetuneConfig) -> dict:
+    """Run the whole pipeline of the module docstring; returns the final metrics.
+
+    Raises ``TrainingStopped`` when a signal stopped training (a checkpoint is saved), and
+    ``train.hub.HubAccessError`` before training when ``--push-to-hub`` cannot work.
+    """
+    from transformers import DataCollatorWithPadding, set_seed
+
+    from qa_core.spans import SpanOptions
+    from qa_core.windows import WindowConfig
+    from train.data import has_unanswerable
+    from train.hub import check_hub_access
+    from train.model import load_model_and_tokenizer, resolve_checkpoint
+    from train.signals import StopOnSignal
+    from train.trainer import QATrainer
+
+    args = cfg.training
+    output_dir = Path(args.output_dir)
+    hub_target = None
+    if args.push_to_hub and args.should_save:  # fail now, not after hours of training
+        hub_target = check_hub_access(args.hub_model_id)
+        logger.info("Hub check passed: %s can push to %s", hub_target.user, hub_target.repo_id)
+    resume_from = resume_point(output_dir, cfg.run.resume, cfg.run.overwrite_output_dir)
+    if cfg.run.overwrite_output_dir and not cfg.run.resume and args.should_save:
+        _clear_checkpoints(output_dir)
+    set_seed(args.seed)
+
+    with args.main_process_first(desc="building the base model"):
+        checkpoint = resolve_checkpoint(cfg.model, output_dir)
+    model, tokenizer = load_model_and_tokenizer(cfg.model, checkpoint)
+    windows = WindowConfig(cfg.qa.max_length, cfg.qa.doc_stride, cfg.qa.max_question_length)
+    with args.main_process_first(desc="loading and tokenizing the data"):
+        data = load_data(cfg, tokenizer, windows)
+    allow_no_answer = (
+        cfg.qa.allow_no_answer
+        if cfg.qa.allow_no_answer is not None
+        else has_unanswerable(data.train_examples)
+    )
+    logger.info("%s; no-answer %s", data.summary(), "on" if allow_no_answer else "off")
+
+    # We push once, after training (below), not at every save as the Trainer would.
+    trainer_args = replace(args, push_to_hub=False) if args.push_to_hub else args
+    stop = StopOnSignal()
+    trainer = QATrainer(
+        model=model,
+        args=trainer_args,
+        train_dataset=data.train_features,
+        eval_dataset=data.eval_features,
+        processing_class=tokenizer,
+        # Pad each batch to its longest window; multiples of 8 suit tensor cores.
+        data_collator=DataCollatorWithPadding(
+            tokenizer, pad_to_multiple_of=8 if args.device.type == "cuda" else None
+        ),
+        callbacks=[stop],
+        eval_examples=data.eval_examples,
+        span_options=SpanOptions(
+            top_n=cfg.qa.n_best_size,
+            max_answer_length=cfg.qa.max_answer_length,
+            allow_no_answer=allow_no_answer,
+        ),
+        null_threshold=cfg.qa.null_threshold,
+        tune_for=_best_normalization(args.metric_for_best_model),
+    )
+
+    stop.install()
+    try:
+        result = trainer.train(resume_from_checkpoint=resume_from)
+    finally:
+        stop.uninstall()
+    if stop.stopped_at is not None:
+        raise TrainingStopped(
+            stop.received or signal.SIGTERM,
+            last_complete_checkpoint(output_dir),
+            "the same command with --resume",
+        )
+
+    # Save first: nothing after this line can lose the trained model.
+    trainer.save_model(str(output_dir))
+    if trainer.is_world_process_zero():
+        logger.info("Model saved to %s", output_dir)
+    metrics = {**result.metrics, "global_step": result.global_step, "output_dir": str(output_dir)}
+
+    scores = None
+    if data.eval_examples is not None:
+        try:
+            results, scores, timing = _final_evaluation(trainer)
+            metrics.update({f"eval_{k}": v for k, v in scores.flat().items()})
+            metrics.update(timing)
+        except Exception:  # the model is saved; report and carry on to the card
+            logger.exception("Final evaluation failed; the model is saved in %s.", output_dir)
+
+    if trainer.is_world_process_zero():
+        from train.evaluate import write_outputs
+        from train.model_card import write_model_card
+        from train.scoring import format_table
+
+        if scores is not None:
+            write_outputs(output_dir / "eval", scores, results)
+            logger.info("Evaluation:\n%s", format_table(scores.metrics))
+        record = _record(cfg, data, result, scores, allow_no_answer, hub_target)
+        name = hub_target.repo_id.split("/")[-1] if hub_target else output_dir.name
+        write_model_card(output_dir, record, name)
+        if hub_target is not None:
+            metrics["hub_url"] = _push_or_explain(
+                output_dir, hub_target.repo_id, args.hub_private_repo
+            )
+    return metrics
+
+
+@dataclass
+class QAData:
+    """The questions of a run and their windows (evaluation ones absent without evaluation)."""
+
+    train_examples: datasets.Dataset
+    train_features: datasets.Dataset
+    eval_examples: datasets.Dataset | None = None
+    eval_features: datasets.Dataset | None = None
+
+    def summary(self) -> str:
+        text = f"{len(self.train_examples)} training questions → {len(self.train_features)} windows"
+        if self.eval_examples is not None:
+            text += (
+                f"; {len(self.eval_examples)} evaluation questions → "
+                f"{len(self.eval_features)} windows"
+            )
+        return text
+
+
+def load_data(cfg: FinetuneConfig, tokenizer, windows) -> QAData:
+    """Training (and, when the run evaluates, evaluation) questions cut into windows."""
+    from train.data import load_questions, tokenize
+
+    data = cfg.data
+    common = dict(
+        cache_dir=data.dataset_cache_dir,
+        num_proc=data.preprocessing_num_workers,
+        overwrite_cache=data.overwrite_cache,
+    )
+    train_examples = load_questions(
+        data.train_dataset, data.train_split, data.max_train_samples, data.dataset_cache_dir
+    )
+    out = QAData(train_examples, tokenize("train", train_examples, tokenizer, windows, **common))
+    if cfg.training.do_eval:
+        out.eval_examples = load_questions(
+            data.eval_dataset or data.train_dataset,
+            data.eval_split,
+            data.max_eval_samples,
+            data.dataset_cache_dir,
+        )
+        out.eval_features = tokenize("eval", out.eval_examples, tokenizer, windows, **common)
+    return out
+
+
+def _record(cfg: FinetuneConfig, data: QAData, result, scores, allow_no_answer, hub_target):
+    """The ``viqa_training.json`` of a finished run (also the model card's source)."""
+    from train.model_card import TrainingRecord
+
+    evaluated = data.eval_examples is not None
+    return TrainingRecord(
+        base_model=cfg.model.model_name_or_path,
+        train_datasets=list(cfg.data.train_dataset),
+        eval_datasets=list(cfg.data.eval_dataset or cfg.data.train_dataset) if evaluated else [],
+        eval_split=cfg.data.eval_split,
+        metrics=scores.metrics if scores else {},
+        allow_no_answer=allow_no_answer,
+        null_threshold=scores.null_threshold if scores else cfg.qa.null_threshold,
+        settings=_settings(cfg, len(data.train_examples), len(data.train_features)),
+        train_runtime_s=result.metrics.get("train_runtime"),
+        train_samples_per_second=result.metrics.get("train_samples_per_second"),
+        global_step=result.global_step,
+        world_size=cfg.training.world_size,
+        finished_at=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        hub_model_id=hub_target.repo_id if hub_target else None,
+    )
+
+
+def _final_evaluation(trainer):
+    """Spans, scores and timing of the final model; reuses the evaluation the Trainer ran at
+    the last step when that is the model we keep (no best checkpoint loaded instead)."""
+    state = trainer.state
+    kept_last = not trainer.args.load_best_model_at_end or state.best_global_step in (
+        None,
+        state.global_step,
+    )
+    if trainer.last_eval is not None and trainer.last_eval[0] == state.global_step and kept_last:
+        return trainer.last_eval[1:]
+    return trainer.predict_spans()
+
+
+def _push_or_explain(output_dir: Path, repo_id: str, private: bool | None) -> str | None:
+    """Push the saved model; on failure log why and the command that pushes it later."""
+    from train.push import push_command, push_model
+
+    try:
+        url = push_model(output_dir, repo_id, private)
+    except Exception as exc:  # network, permissions, quota: the model is safe on disk
+        logger.error(
+            "Pushing to the Hub failed (%s: %s). The model is saved in %s; push it later with:\n"
+            "  %s",
+            type(exc).__name__,
+            exc,
+            output_dir,
+            push_command(output_dir, repo_id, private),
+        )
+        return None
+    logger.info("Model published at %s", url)
+    return url
+
+
+def setup_logging(is_main: bool) -> None:
+    """Readable logs: ours at INFO on the main process; libraries at WARNING."""
+    import datasets
+    import transformers
+
+    logging.basicConfig(
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+        level=logging.INFO if is_main else logging.WARNING,
+    )
+    transformers.utils.logging.set_verbosity_warning()
+    datasets.utils.logging.set_verbosity_warning()
+
+
+def main(argv: list[str] | None = None) -> int:
+    from qa_core.errors import QAError
+    from train.hub import HubAccessError
+
+    try:
+        cfg = parse_args(argv)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(cfg.training.process_index == 0)
+    try:
+        metrics = train(cfg)
+    except TrainingStopped as exc:
+        logger.warning("%s", exc)
+        return 128 + exc.signum
+    except HubAccessError as exc:
+        print(f"error: {exc}\nNothing was trained.", file=sys.stderr)
+        return 2
+    except (TrainConfigError, QAError) as exc:  # messages that name the problem and the fix
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if cfg.training.process_index == 0:
+        print(json.dumps(metrics, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
