@@ -8,14 +8,9 @@ import math
 
 import pytest
 
+from qa_core.no_answer import best_null_threshold, null_margin, prediction_text
 from qa_core.types import Answer, SpanResult
-from train.scoring import (
-    best_null_threshold,
-    nbest,
-    null_margin,
-    prediction_text,
-    score_results,
-)
+from train.scoring import nbest, score_results
 
 
 def result(text: str, score: float, null: float | None = None) -> SpanResult:

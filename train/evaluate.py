@@ -126,11 +126,12 @@ def _default_output_dir(checkpoint: str, datasets: list[str]) -> Path:
 
 def answer_and_score(cfg: EvaluateArguments) -> tuple[dict[str, SpanResult], Scores]:
     """Answer every question with the checkpoint and score the answers (no files written)."""
+    from qa_core.no_answer import best_null_threshold
     from qa_core.reader import load_reader
     from qa_core.spans import references_of
     from train.data import has_unanswerable, load_questions
     from train.model_card import TrainingRecord
-    from train.scoring import best_null_threshold, score_results
+    from train.scoring import score_results
 
     examples = load_questions(cfg.dataset, cfg.split, cfg.max_samples, cfg.dataset_cache_dir)
     record = TrainingRecord.load(cfg.checkpoint) if Path(cfg.checkpoint).is_dir() else None
