@@ -46,3 +46,12 @@ def xquad_path() -> Path:
     if not SHARED_XQUAD.exists():
         pytest.skip(f"{SHARED_XQUAD} not found (../shared is only beside the repo in CI)")
     return SHARED_XQUAD
+
+
+@pytest.fixture(scope="session")
+def models_dir(tiny_checkpoints, tmp_path_factory) -> Path:
+    """A models directory holding (links to) both tiny checkpoints, as `train` would leave."""
+    root = tmp_path_factory.mktemp("models")
+    for family, path in tiny_checkpoints.items():
+        (root / f"tiny-{family}").symlink_to(path, target_is_directory=True)
+    return root

@@ -27,15 +27,6 @@ QUESTION = "Ngô Quyền đóng đô ở đâu?"
 
 
 @pytest.fixture(scope="module")
-def models_dir(tiny_checkpoints, tmp_path_factory) -> Path:
-    """A models directory holding (links to) both tiny checkpoints, as `train` would leave."""
-    root = tmp_path_factory.mktemp("models")
-    for family, path in tiny_checkpoints.items():
-        (root / f"tiny-{family}").symlink_to(path, target_is_directory=True)
-    return root
-
-
-@pytest.fixture(scope="module")
 def viqa(models_dir) -> viqa_app.ViqaApp:
     settings = viqa_app.Settings(models_dir=str(models_dir), max_context_chars=5_000,
                                  max_batch_rows=50)

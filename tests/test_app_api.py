@@ -71,14 +71,6 @@ def running_app(models_dir: Path, log_path: Path, **env: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def models_dir(tiny_checkpoints, tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("models")
-    for family, path in tiny_checkpoints.items():
-        (root / f"tiny-{family}").symlink_to(path, target_is_directory=True)
-    return root
-
-
-@pytest.fixture(scope="module")
 def server(models_dir, tmp_path_factory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("server") / "app.log"
     with running_app(models_dir, log, VIQA_CONCURRENCY="4") as url:

@@ -4,12 +4,11 @@ are right), its output evaluates and loads in the reader; two processes train to
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from train_cli import REPO, subprocess_env, tiny_run
 
 from qa_core import load_reader
 from qa_core.checkpoints import discover_local_checkpoints
@@ -17,41 +16,9 @@ from train.args import parse_args
 from train.evaluate import EvaluateArguments, evaluate
 from train.finetune import resume_point, train
 
-REPO = Path(__file__).resolve().parent.parent
 QUESTION = "Ai chỉ huy quân dân Việt trong trận Bạch Đằng năm 938?"
 
 
-def tiny_run(model: Path, out: Path, *extra: str) -> list[str]:
-    """Arguments for a short CPU run on the bundled sample."""
-    return [
-        "--model-name-or-path",
-        str(model),
-        "--train-dataset",
-        "sample",
-        "--eval-dataset",
-        "sample",
-        "--output-dir",
-        str(out),
-        "--use-cpu",
-        "--disable-tqdm",
-        "true",
-        "--seed",
-        "0",
-        *extra,
-    ]
-
-
-def subprocess_env(tmp_path: Path) -> dict:
-    env = dict(
-        os.environ,
-        PYTHONPATH=str(REPO),
-        HF_HUB_OFFLINE="1",
-        HF_HOME=str(tmp_path / "hf"),
-        VIQA_CACHE=str(tmp_path / "cache"),
-        OMP_NUM_THREADS="1",
-    )
-    env.pop("HF_TOKEN", None)
-    return env
 
 
 @pytest.mark.slow
@@ -146,7 +113,7 @@ def test_two_processes_on_cpu(tiny_checkpoints, tmp_path):
         ),
     ]
     proc = subprocess.run(
-        cmd, cwd=REPO, env=subprocess_env(tmp_path), capture_output=True, text=True, timeout=240
+        cmd, cwd=REPO, env=subprocess_env(tmp_path, OMP_NUM_THREADS="1"), capture_output=True, text=True, timeout=240
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     record = json.loads((out / "viqa_training.json").read_text(encoding="utf-8"))

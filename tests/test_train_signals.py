@@ -3,48 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
+from train_cli import REPO, subprocess_env, tiny_run
 
 from qa_core import load_reader
 from train.signals import StopOnSignal
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def tiny_run(model: Path, out: Path, *extra: str) -> list[str]:
-    return [
-        "--model-name-or-path",
-        str(model),
-        "--train-dataset",
-        "sample",
-        "--output-dir",
-        str(out),
-        "--use-cpu",
-        "--disable-tqdm",
-        "true",
-        "--seed",
-        "0",
-        *extra,
-    ]
-
-
-def subprocess_env(tmp_path: Path) -> dict:
-    env = dict(
-        os.environ,
-        PYTHONPATH=str(REPO),
-        HF_HUB_OFFLINE="1",
-        HF_HOME=str(tmp_path / "hf"),
-        VIQA_CACHE=str(tmp_path / "cache"),
-    )
-    env.pop("HF_TOKEN", None)
-    return env
 
 
 @pytest.mark.slow
@@ -67,6 +35,7 @@ def test_sigterm_saves_a_checkpoint_then_resume_continues(tiny_checkpoints, tmp_
         "steps",
         "--save-steps",
         "1000",
+    eval_on_sample=False,
     )
     env = subprocess_env(tmp_path)
     proc = subprocess.Popen(
