@@ -96,6 +96,60 @@ def null_score(start_logits: np.ndarray, end_logits: np.ndarray, cls_index) -> f
     return float((start_logits[w, cls] + end_logits[w, cls]).min())
 
 
+def collapse_tokens(
+    start_logits: np.ndarray,
+    end_logits: np.ndarray,
+    offsets: np.ndarray,
+    first: np.ndarray,
+    row_base: np.ndarray | int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fold tokens without visible text of their own into their neighbours.
+
+    XLM-R-style tokenizers emit whitespace-only tokens (a lone ``▁``) and, at a text's start,
+    a ``▁`` sharing the next token's offsets. A span starting at a whitespace token trims to the
+    span starting at the next visible token, so it is the same candidate: the visible token
+    takes the better start logit (and a whitespace token's end logit goes to the previous
+    visible token). A token with the same offsets as the next one is merged into it, which
+    takes the larger start and end logits. Visible tokens are then packed at the
+    start of each window's context, so ``max_answer_length`` counts tokens with visible text.
+    Returns new ``(start_logits, end_logits, offsets)``; rows without such tokens are unchanged.
+    ``first`` is ``trim_maps(...)[0]`` of the text the offsets (plus ``row_base``) index.
+    """
+    in_ctx = offsets[..., 0] >= 0  # (R, L)
+    n_rows, seq_len = in_ctx.shape
+    base = np.broadcast_to(np.asarray(row_base, dtype=np.int64), (n_rows,))[:, None]
+    gs = np.where(in_ctx, offsets[..., 0], 0) + base
+    ge = np.where(in_ctx, offsets[..., 1], 0) + base
+    blank = in_ctx & (first[gs] >= ge)  # nothing but spaces (or empty)
+    dup = np.zeros_like(in_ctx)
+    dup[:, :-1] = (
+        in_ctx[:, :-1] & in_ctx[:, 1:] & (offsets[:, :-1] == offsets[:, 1:]).all(axis=2)
+    )
+    absorbed = blank | dup
+    if not absorbed.any():
+        return start_logits, end_logits, offsets
+    canon = in_ctx & ~absorbed
+    pos = np.arange(seq_len)
+    nxt = np.minimum.accumulate(np.where(canon, pos, seq_len)[:, ::-1], axis=1)[:, ::-1]
+    prv = np.maximum.accumulate(np.where(canon, pos, -1), axis=1)
+    s_eff = np.where(canon, start_logits, -np.inf)
+    e_eff = np.where(canon, end_logits, -np.inf)
+    rows, cols = np.nonzero(absorbed)
+    to = nxt[rows, cols]
+    ok = to < seq_len
+    np.maximum.at(s_eff, (rows[ok], to[ok]), start_logits[rows[ok], cols[ok]])
+    to = np.where(blank[rows, cols], prv[rows, cols], nxt[rows, cols])
+    ok = (to >= 0) & (to < seq_len)
+    np.maximum.at(e_eff, (rows[ok], to[ok]), end_logits[rows[ok], cols[ok]])
+    # Pack visible tokens at the start of the context region; the rest leaves the context.
+    r, c = np.nonzero(canon)
+    new = np.argmax(in_ctx, axis=1)[r] + (np.cumsum(canon, axis=1) - 1)[r, c]
+    s2, e2, off2 = start_logits.copy(), end_logits.copy(), offsets.copy()
+    off2[in_ctx] = -1
+    s2[r, new], e2[r, new], off2[r, new] = s_eff[r, c], e_eff[r, c], offsets[r, c]
+    return s2, e2, off2
+
+
 def enumerate_spans(
     start_logits: np.ndarray,
     end_logits: np.ndarray,
@@ -151,13 +205,12 @@ def _explicit_spans(
     offsets: np.ndarray,
     context: str,
     options: SpanOptions,
-    cls_index,
+    null: float | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float | None]:
     """Top-n unique spans of one example: (starts, ends, scores, log_denominator, null)."""
     starts, ends, scores = enumerate_spans(
         start_logits, end_logits, offsets, context, options.max_answer_length
     )
-    null = null_score(start_logits, end_logits, cls_index) if options.allow_no_answer else None
     log_z = _log_softmax_denominator(scores, null)
     top = np.argsort(-scores, kind="stable")[: options.top_n]
     return starts[top], ends[top], scores[top], log_z, null
@@ -212,7 +265,11 @@ def find_spans(
     start_logits = np.atleast_2d(np.asarray(start_logits, dtype=np.float64))
     end_logits = np.atleast_2d(np.asarray(end_logits, dtype=np.float64))
     offsets = np.asarray(offsets, dtype=np.int64).reshape((*start_logits.shape, 2))
-    parts = _explicit_spans(start_logits, end_logits, offsets, context, options, cls_index)
+    null = null_score(start_logits, end_logits, cls_index) if options.allow_no_answer else None
+    start_logits, end_logits, offsets = collapse_tokens(
+        start_logits, end_logits, offsets, trim_maps(context)[0]
+    )
+    parts = _explicit_spans(start_logits, end_logits, offsets, context, options, null)
     return _to_result(context, *parts, options)
 
 
@@ -308,6 +365,11 @@ def find_spans_batch(
     in_ctx = offsets[..., 0] >= 0  # (F, L)
     texts = _Texts.of(contexts)
     row_base = texts.base[feature_example]  # (F,)
+    # Only context positions change, so null scores (at CLS) read the same afterwards.
+    start_logits, end_logits, offsets = collapse_tokens(
+        start_logits, end_logits, offsets, texts.first, row_base
+    )
+    in_ctx = offsets[..., 0] >= 0
 
     counts = np.bincount(feature_example, minlength=len(contexts))
     clean = _clean_examples(offsets, in_ctx, row_base, texts, feature_example, len(contexts))

@@ -14,16 +14,37 @@ def brute_force(start, end, offsets, context, options, cls=0):
     """Every valid (window, i, j) by plain loops; unique trimmed char spans keep the best score."""
     best: dict[tuple[int, int], float] = {}
     n_windows, seq_len = start.shape
+    # Rule: a token with the same offsets as the next one (XLM-R's "▁" + "H" at a text's start)
+    # is merged into it, which takes the larger start and end logits.
+    start, end, offsets = start.copy(), end.copy(), offsets.copy()
     for w in range(n_windows):
-        for i in range(seq_len):
-            for j in range(i, min(seq_len, i + options.max_answer_length)):
-                if offsets[w, i, 0] < 0 or offsets[w, j, 0] < 0:
+        for t in range(seq_len - 2, -1, -1):
+            if offsets[w, t, 0] >= 0 and tuple(offsets[w, t]) == tuple(offsets[w, t + 1]):
+                start[w, t + 1] = max(start[w, t], start[w, t + 1])
+                end[w, t + 1] = max(end[w, t], end[w, t + 1])
+                offsets[w, t] = -1
+    for w in range(n_windows):
+        ctx = [i for i in range(seq_len) if offsets[w, i, 0] >= 0]
+        # Tokens with visible text of their own (not blank, not sharing the next one's offsets).
+        visible = []  # (start, end) of each such token's text, trimmed
+        for t in ctx:
+            s, e = int(offsets[w, t, 0]), int(offsets[w, t, 1])
+            tok = context[s:e]
+            if tok.strip():
+                visible.append((s + len(tok) - len(tok.lstrip()), e - len(tok) + len(tok.rstrip())))
+        for i in ctx:
+            for j in ctx:
+                if j < i:
                     continue
                 a, b = int(offsets[w, i, 0]), int(offsets[w, j, 1])
                 text = context[a:b]
                 a += len(text) - len(text.lstrip())
                 b -= len(text) - len(text.rstrip())
                 if a >= b:
+                    continue
+                # max_answer_length counts the visible tokens the trimmed span covers
+                n_tokens = sum(1 for s, e in visible if a <= s and e <= b)
+                if n_tokens > options.max_answer_length:
                     continue
                 score = float(start[w, i] + end[w, j])
                 if best.get((a, b), -np.inf) < score:
@@ -58,6 +79,12 @@ def make_offsets(context: str, style: str, n_windows: int, seq_len: int, stride:
             toks.append((start, start + len(word)))
         elif style == "xlmr":
             toks.append((max(start - 1, 0), start + len(word)))
+        elif style == "dup":  # "▁" + "H" at a text's start: two tokens, the same offsets
+            if len(toks) % 5 == 0:
+                toks.append((start, start + 1))
+            toks.append((start, start + 1))
+            if len(word) > 1:
+                toks.append((start + 1, start + len(word)))
         else:  # "lone": a whitespace-only token before every other word
             if start > 0 and len(toks) % 2:
                 toks.append((start - 1, start))
@@ -76,10 +103,10 @@ def as_tuples(result):
     return [(a.start, a.end, round(a.score, 8), round(a.probability, 8)) for a in result.answers]
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     seed=st.integers(0, 10_000),
-    style=st.sampled_from(["bert", "xlmr", "lone"]),
+    style=st.sampled_from(["bert", "xlmr", "lone", "dup"]),
     n_windows=st.integers(1, 3),
     top_n=st.integers(1, 8),
     max_answer_length=st.integers(1, 12),
@@ -112,7 +139,9 @@ def test_find_spans_matches_brute_force(
 def test_batch_mixes_fast_and_explicit_examples():
     rng = np.random.default_rng(0)
     contexts, rows, owner = [], [], []
-    for ex, (style, n_windows) in enumerate([("bert", 1), ("xlmr", 2), ("lone", 1), ("bert", 3)]):
+    for ex, (style, n_windows) in enumerate(
+        [("bert", 1), ("xlmr", 2), ("lone", 1), ("bert", 3), ("dup", 1), ("lone", 3), ("dup", 2)]
+    ):
         context = words_context(40, rng)
         contexts.append(context)
         rows.append(make_offsets(context, style, n_windows, 24, 10, 4))
