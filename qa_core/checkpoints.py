@@ -195,12 +195,9 @@ def cache_size_from_env(default: int = DEFAULT_CACHE_SIZE) -> int:
 def load_uncached_reader(checkpoint: str):
     """A fresh ``Reader`` for ``checkpoint`` on the best device, outside ``load_reader``'s
     process-wide cache (so that evicting it from a :class:`ReaderCache` frees its memory)."""
-    from qa_core.reader import Reader, default_device, load_components, resolve_dtype
+    from qa_core.reader import build_reader
 
-    device = default_device()
-    dtype = resolve_dtype(None, device)
-    _, tokenizer, model = load_components(checkpoint)
-    return Reader(model, tokenizer, checkpoint, device, dtype)
+    return build_reader(checkpoint)
 
 
 @dataclass

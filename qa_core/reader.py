@@ -161,8 +161,12 @@ def _classify_load_error(checkpoint: str, exc: Exception) -> Exception:
     )
 
 
-def load_components(checkpoint: str):
-    """Config, tokenizer and QA model of ``checkpoint`` on the CPU in float32, or a clear error."""
+def load_components(checkpoint: str, dtype=None):
+    """Config, tokenizer and QA model of ``checkpoint`` on the CPU, or a clear error.
+
+    ``dtype`` (a torch dtype) loads the weights straight into that precision, so a bfloat16
+    reader never holds a float32 copy (half the peak memory).
+    """
     from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer
 
     checkpoint = str(checkpoint).strip()
@@ -207,7 +211,8 @@ def load_components(checkpoint: str):
         raise SlowTokenizerError(f"'{checkpoint}' has no fast tokenizer. {hint}")
     try:
         model, info = AutoModelForQuestionAnswering.from_pretrained(
-            checkpoint, config=config, output_loading_info=True, **hub
+            checkpoint, config=config, output_loading_info=True, **hub,
+            **({"dtype": dtype} if dtype is not None else {}),
         )
     except ValueError as exc:
         raise NotAQAModelError(
@@ -238,6 +243,12 @@ class Reader:
         self.dtype = dtype if dtype is not None else torch.float32
         self.tokenizer = tokenizer
         self.model = model.to(device=device, dtype=self.dtype).eval()
+        head = getattr(self.model, "qa_outputs", None)
+        if head is not None and self.dtype != torch.float32:
+            # The 2-logit head in float32: reduced-precision logits are so coarse that distinct
+            # spans tie; in float32 they rank like the float32 model's far more often.
+            head.float()
+            head.register_forward_pre_hook(lambda _, args: tuple(a.float() for a in args))
         self._input_names = set(tokenizer.model_input_names)
         self._lock = threading.Lock()  # one forward at a time: torch uses all cores anyway
 
@@ -405,20 +416,26 @@ _CACHE: dict[tuple, Reader] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def load_reader(checkpoint: str | Path, device: str | None = None, dtype=None) -> Reader:
-    """A ``Reader`` for ``checkpoint`` (Hub id or local directory), loaded once per process.
+def build_reader(checkpoint: str | Path, device: str | None = None, dtype=None) -> Reader:
+    """A new ``Reader`` for ``checkpoint`` (Hub id or local directory), outside any cache.
 
     ``device`` defaults to cuda, then mps, then cpu; ``dtype`` to what the hardware runs
     natively (bfloat16 on GPUs and on CPUs with AVX512-BF16/AMX, float32 elsewhere).
     """
     device = device or default_device()
     torch_dtype = resolve_dtype(dtype, device)
-    key = (str(checkpoint), device, str(torch_dtype))
+    _, tokenizer, model = load_components(str(checkpoint), torch_dtype)
+    return Reader(model, tokenizer, str(checkpoint), device, torch_dtype)
+
+
+def load_reader(checkpoint: str | Path, device: str | None = None, dtype=None) -> Reader:
+    """``build_reader`` once per process: later calls with the same arguments share it."""
+    device = device or default_device()
+    key = (str(checkpoint), device, str(resolve_dtype(dtype, device)))
     with _CACHE_LOCK:
         if key in _CACHE:
             return _CACHE[key]
-    _, tokenizer, model = load_components(str(checkpoint))
-    reader = Reader(model, tokenizer, str(checkpoint), device, torch_dtype)
+    reader = build_reader(checkpoint, device, dtype)
     with _CACHE_LOCK:
         return _CACHE.setdefault(key, reader)
 
