@@ -136,7 +136,9 @@ def test_find_spans_matches_brute_force(
             assert answer.text == answer.text.strip()
 
 
-def test_batch_mixes_fast_and_explicit_examples():
+@pytest.mark.parametrize("allow_no_answer", [False, True])
+@pytest.mark.parametrize("as_columns", [False, True])
+def test_batch_mixes_fast_and_explicit_examples(allow_no_answer, as_columns):
     rng = np.random.default_rng(0)
     contexts, rows, owner = [], [], []
     for ex, (style, n_windows) in enumerate(
@@ -150,13 +152,22 @@ def test_batch_mixes_fast_and_explicit_examples():
     start = rng.normal(size=offsets.shape[:2])
     end = rng.normal(size=offsets.shape[:2])
     owner = np.array(owner)
-    options = SpanOptions(top_n=4, max_answer_length=6)
-    batch = find_spans_batch(start, end, offsets, owner, contexts, options)
+    cls = rng.integers(0, 3, size=len(owner))
+    options = SpanOptions(top_n=4, max_answer_length=6, allow_no_answer=allow_no_answer)
+    batch_contexts, batch_cls = contexts, cls
+    if as_columns:  # datasets columns are read through Arrow, with the same result
+        from datasets import Dataset
+
+        batch_contexts = Dataset.from_dict({"context": contexts})["context"]
+        batch_cls = Dataset.from_dict({"cls": cls.tolist()})["cls"]
+    batch = find_spans_batch(start, end, offsets, owner, batch_contexts, options, batch_cls)
     for ex, context in enumerate(contexts):
         m = owner == ex
-        assert as_tuples(batch[ex]) == as_tuples(
-            find_spans(start[m], end[m], offsets[m], context, options)
-        )
+        single = find_spans(start[m], end[m], offsets[m], context, options, cls[m])
+        assert as_tuples(batch[ex]) == as_tuples(single)
+        assert (batch[ex].no_answer, batch[ex].null_score) == (single.no_answer, single.null_score)
+        if allow_no_answer:
+            assert batch[ex].null_probability == pytest.approx(single.null_probability)
 
 
 def test_probabilities_sum_to_one_over_all_spans():
