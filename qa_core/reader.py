@@ -164,8 +164,8 @@ def _classify_load_error(checkpoint: str, exc: Exception) -> Exception:
 def load_components(checkpoint: str, dtype=None):
     """Config, tokenizer and QA model of ``checkpoint`` on the CPU, or a clear error.
 
-    ``dtype`` (a torch dtype) loads the weights straight into that precision, so a bfloat16
-    reader never holds a float32 copy (half the peak memory).
+    ``dtype`` (a torch dtype) loads the weights straight into that precision: no float32
+    model is built first, and a bfloat16 reader keeps half the resident weights.
     """
     from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer
 
