@@ -179,6 +179,28 @@ def test_slow_tokenizer_is_refused(tmp_path, tiny_checkpoints, monkeypatch):
         reader_mod.load_components(str(tiny_checkpoints["wordpiece"]))
 
 
+def test_bfloat16_on_cpu_rounds_only_the_matmuls(tiny_checkpoint):
+    import torch
+
+    fp32 = load_reader(str(tiny_checkpoint), device="cpu", dtype="float32")
+    bf16 = load_reader(str(tiny_checkpoint), device="cpu", dtype="bfloat16")
+    assert bf16.dtype is torch.bfloat16
+    head = bf16.model.qa_outputs
+    linears = [m for m in bf16.model.modules() if isinstance(m, torch.nn.Linear) and m is not head]
+    assert linears and all(m.weight.dtype is torch.bfloat16 for m in linears)
+    others = [p for n, p in bf16.model.named_parameters()
+              if p.dtype is not torch.bfloat16]
+    assert {p.dtype for p in others} == {torch.float32} and head.weight.dtype is torch.float32
+    norms = [m for m in bf16.model.modules() if isinstance(m, torch.nn.LayerNorm)]
+    assert norms and all(m.weight.dtype is torch.float32 for m in norms)
+    a = fp32.answer(QUESTION, CONTEXT, top_n=5)
+    b = bf16.answer(QUESTION, CONTEXT, top_n=5)
+    assert_exact(b, CONTEXT)
+    assert b.answers[0].score == pytest.approx(a.answers[0].score, abs=0.05)
+    pairs = zip(a.tokens, b.tokens)
+    assert max(abs(x.start_prob - y.start_prob) for x, y in pairs) < 0.02
+
+
 def test_dtype_names():
     import torch
 
