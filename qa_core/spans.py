@@ -216,6 +216,21 @@ def _explicit_spans(
     return starts[top], ends[top], scores[top], log_z, null
 
 
+def _span_result(
+    answers: list[Answer], null: float | None, log_z: float, options: SpanOptions
+) -> SpanResult:
+    """The ``SpanResult`` of ranked answers, deciding "no answer" when a null score is given."""
+    if null is None:
+        return SpanResult(answers=answers)
+    best = answers[0].score if answers else -math.inf
+    return SpanResult(
+        answers=answers,
+        no_answer=bool(null - best > options.null_threshold),
+        null_score=float(null),
+        null_probability=math.exp(null - log_z),
+    )
+
+
 def _to_result(
     context: str,
     starts: np.ndarray,
@@ -224,24 +239,13 @@ def _to_result(
     log_z: float,
     null: float | None,
     options: SpanOptions,
-    base: int = 0,
 ) -> SpanResult:
-    """Wrap the top spans of one example into a ``SpanResult``; ``starts``/``ends`` index
-    ``context`` and answers are reported relative to ``base`` (where the example's own text
-    starts in ``context``)."""
+    """Wrap the top spans of one example (``starts``/``ends`` index ``context``)."""
     answers = [
-        Answer(context[s:e], s - base, e - base, sc, math.exp(sc - log_z))
+        Answer(context[s:e], s, e, sc, math.exp(sc - log_z))
         for s, e, sc in zip(starts.tolist(), ends.tolist(), scores.tolist())
     ]
-    if null is None:
-        return SpanResult(answers=answers)
-    best = answers[0].score if answers else -np.inf
-    return SpanResult(
-        answers=answers,
-        no_answer=bool(null - best > options.null_threshold),
-        null_score=float(null),
-        null_probability=float(np.exp(null - log_z)),
-    )
+    return _span_result(answers, null, log_z, options)
 
 
 def find_spans(
@@ -435,17 +439,8 @@ def _results_from_top(texts: _Texts, bases: np.ndarray, top: _Top, options: Span
             for st, en, sc, p, ok in zip(ss, es, scs, ps, oks)
             if ok
         ]
-        if top.null is None:
-            results.append(SpanResult(answers=answers))
-            continue
-        null = float(top.null[r])
-        best = answers[0].score if answers else -math.inf
-        results.append(SpanResult(
-            answers=answers,
-            no_answer=bool(null - best > options.null_threshold),
-            null_score=null,
-            null_probability=math.exp(null - float(top.log_z[r])),
-        ))
+        null = None if top.null is None else float(top.null[r])
+        results.append(_span_result(answers, null, float(top.log_z[r]), options))
     return results
 
 

@@ -210,27 +210,17 @@ def test_dtype_names():
         resolve_dtype("int3", "cpu")
 
 
+def run_ask(*args: str, check: bool = False) -> subprocess.CompletedProcess:
+    """``python -m qa_core ask ARGS`` as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "qa_core", "ask", *args], capture_output=True, text=True, check=check
+    )
+
+
 def test_cli_ask_prints_json(tiny_checkpoints):
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "qa_core",
-            "ask",
-            "--checkpoint",
-            str(tiny_checkpoints["unigram"]),
-            "--question",
-            QUESTION,
-            "--context",
-            CONTEXT,
-            "--top-n",
-            "3",
-            "--dtype",
-            "float32",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
+    out = run_ask(
+        "--checkpoint", str(tiny_checkpoints["unigram"]), "--question", QUESTION,
+        "--context", CONTEXT, "--top-n", "3", "--dtype", "float32", check=True,
     )
     data = json.loads(out.stdout)
     assert len(data["answers"]) == 3
@@ -239,20 +229,5 @@ def test_cli_ask_prints_json(tiny_checkpoints):
 
 
 def test_cli_error_is_one_line(tmp_path):
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "qa_core",
-            "ask",
-            "--checkpoint",
-            str(tmp_path / "nope"),
-            "--question",
-            "q",
-            "--context",
-            "c",
-        ],
-        capture_output=True,
-        text=True,
-    )
+    out = run_ask("--checkpoint", str(tmp_path / "nope"), "--question", "q", "--context", "c")
     assert out.returncode == 2 and out.stderr.startswith("error:") and "Traceback" not in out.stderr

@@ -128,7 +128,7 @@ def answer_and_score(cfg: EvaluateArguments) -> tuple[dict[str, SpanResult], Sco
     """Answer every question with the checkpoint and score the answers (no files written)."""
     from qa_core.no_answer import best_null_threshold
     from qa_core.reader import load_reader
-    from qa_core.spans import references_of
+    from qa_core.spans import column_values, references_of
     from train.data import has_unanswerable, load_questions
     from train.model_card import TrainingRecord
     from train.scoring import score_results
@@ -157,8 +157,8 @@ def answer_and_score(cfg: EvaluateArguments) -> tuple[dict[str, SpanResult], Sco
     reader = load_reader(cfg.checkpoint, device=cfg.device, dtype=cfg.dtype)
     logger.info("Answering %d questions with %s", len(examples), reader)
     predictions = reader.answer_batch(
-        examples["question"],
-        examples["context"],
+        column_values(examples["question"]),
+        column_values(examples["context"]),
         batch_size=cfg.batch_size,
         progress=True,
         top_n=cfg.n_best_size,
@@ -166,7 +166,7 @@ def answer_and_score(cfg: EvaluateArguments) -> tuple[dict[str, SpanResult], Sco
         allow_no_answer=allow_no_answer,
         null_threshold=threshold or 0.0,
     )
-    results = dict(zip(examples["id"], predictions))
+    results = dict(zip(column_values(examples["id"]), predictions))
     references = references_of(examples)
     if allow_no_answer and cfg.tune_null_threshold:
         threshold, _ = best_null_threshold(results, references)
