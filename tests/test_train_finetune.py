@@ -4,6 +4,7 @@ are right), its output evaluates and loads in the reader; two processes train to
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 
@@ -82,6 +83,12 @@ def test_tiny_model_memorises_the_sample(tiny_checkpoints, tmp_path):
     assert out in found  # the app lists it
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.mark.slow
 def test_two_processes_on_cpu(tiny_checkpoints, tmp_path):
     out = tmp_path / "ddp"
@@ -92,7 +99,7 @@ def test_two_processes_on_cpu(tiny_checkpoints, tmp_path):
         "--nproc_per_node",
         "2",
         "--master_port",
-        "29531",
+        str(free_port()),  # a fixed port collides with a run still closing its sockets
         "-m",
         "train.finetune",
         *tiny_run(
