@@ -12,7 +12,9 @@ token is "in the context" exactly when ``offsets[..., 0] >= 0``.
 from __future__ import annotations
 
 import logging
+import threading
 import unicodedata
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,6 +26,21 @@ logger = logging.getLogger(__name__)
 
 # Special tokens a pair encoding adds at most (XLM-R: <s> q </s></s> c </s>).
 _MAX_SPECIAL_TOKENS = 4
+
+_locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_locks_guard = threading.Lock()
+
+
+def tokenizer_lock(tokenizer) -> threading.RLock:
+    """The lock to hold while calling ``tokenizer``: a fast tokenizer stores its truncation and
+    padding settings in the shared Rust object for each call, so two threads calling it at once
+    (a server answering concurrent requests) can encode with each other's settings and get
+    the wrong windows. Kept beside the tokenizer (weakly), not on it, so it still pickles."""
+    with _locks_guard:
+        lock = _locks.get(tokenizer)
+        if lock is None:
+            lock = _locks[tokenizer] = threading.RLock()
+        return lock
 
 
 @dataclass
@@ -67,7 +84,8 @@ def truncate_questions(
     were truncated.
     """
     questions = [q.lstrip() for q in questions]
-    enc = tokenizer(questions, add_special_tokens=False, return_offsets_mapping=True)
+    with tokenizer_lock(tokenizer):
+        enc = tokenizer(questions, add_special_tokens=False, return_offsets_mapping=True)
     out, n_cut = [], 0
     for q, offsets in zip(questions, enc["offset_mapping"]):
         if len(offsets) > max_question_length:
@@ -109,16 +127,17 @@ def tokenize_windows(
     questions, _ = truncate_questions(tokenizer, questions, config.max_question_length)
     ctx = context_index(tokenizer)
     first, second = (questions, contexts) if ctx == 1 else (contexts, questions)
-    enc = tokenizer(
-        list(first),
-        list(second),
-        truncation="only_second" if ctx == 1 else "only_first",
-        max_length=config.max_length,
-        stride=config.doc_stride,
-        return_overflowing_tokens=True,
-        return_offsets_mapping=True,
-        **kwargs,
-    )
+    with tokenizer_lock(tokenizer):
+        enc = tokenizer(
+            list(first),
+            list(second),
+            truncation="only_second" if ctx == 1 else "only_first",
+            max_length=config.max_length,
+            stride=config.doc_stride,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+            **kwargs,
+        )
     enc["offset_mapping"] = mask_offsets(enc, ctx)
     return enc
 

@@ -150,3 +150,25 @@ def test_label_window_with_leading_space_offsets():
 def test_window_config_rejects_impossible_settings(kwargs):
     with pytest.raises(ValueError, match="max_length|doc_stride|max_question_length"):
         WindowConfig(**kwargs)
+
+
+def test_threads_sharing_a_tokenizer_get_their_own_windows(tiny_checkpoint, sample_path):
+    """A server answers concurrent requests with one tokenizer, whose truncation settings live
+    in shared Rust state: without ``tokenizer_lock`` about 1 call in 20 here came back with
+    another call's windows (CI once saw a wrong answer from it)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_checkpoint)
+    records = sorted(flat_records(sample_path), key=lambda r: -len(r["context"]))[:6]
+    configs = [WindowConfig(max_length=128, doc_stride=32), WindowConfig(max_length=96, doc_stride=24)]
+
+    def windows(i: int) -> list[list[int]]:
+        r, config = records[i % len(records)], configs[i % len(configs)]
+        enc = tokenize_windows(tokenizer, [r["question"]], [r["context"]], config)
+        return [list(ids) for ids in enc["input_ids"]]
+
+    calls = list(range(len(records) * len(configs))) * 25
+    expected = {i: windows(i) for i in set(calls)}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(windows, calls))
+    assert sum(g != expected[i] for i, g in zip(calls, got)) == 0
