@@ -192,12 +192,13 @@ def cache_size_from_env(default: int = DEFAULT_CACHE_SIZE) -> int:
     return size
 
 
-def load_uncached_reader(checkpoint: str):
-    """A fresh ``Reader`` for ``checkpoint`` on the best device, outside ``load_reader``'s
-    process-wide cache (so that evicting it from a :class:`ReaderCache` frees its memory)."""
+def load_uncached_reader(checkpoint: str, dtype: str | None = None):
+    """A fresh ``Reader`` for ``checkpoint`` on the best device (in ``dtype``, default: what
+    the hardware runs natively), outside ``load_reader``'s process-wide cache (so that evicting
+    it from a :class:`ReaderCache` frees its memory)."""
     from qa_core.reader import build_reader
 
-    return build_reader(checkpoint)
+    return build_reader(checkpoint, dtype=dtype)
 
 
 @dataclass

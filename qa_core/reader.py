@@ -99,19 +99,26 @@ def default_dtype(device: str):
     return torch.float32
 
 
+def dtype_name(dtype: str | None) -> str:
+    """The canonical name of a precision given as text (``"bf16"`` → ``"bfloat16"``;
+    ``None``/``""``/``"auto"`` → ``"auto"``), checked without importing torch, so that a
+    setting can be refused at start-up rather than at the first question."""
+    key = (dtype or "auto").strip().lower()
+    if key == "auto":
+        return "auto"
+    name = _DTYPES.get(key)
+    if name is None:
+        raise ValueError(f"Unknown dtype {dtype!r}; use one of float32, bfloat16, float16 or auto.")
+    return name
+
+
 def resolve_dtype(dtype, device: str):
     """``None`` → hardware default; strings like ``"bf16"`` or ``"float32"`` → torch dtypes."""
     import torch
 
-    if dtype is None or dtype == "auto":
-        return default_dtype(device)
-    if isinstance(dtype, str):
-        name = _DTYPES.get(dtype.lower())
-        if name is None:
-            raise ValueError(
-                f"Unknown dtype {dtype!r}; use one of float32, bfloat16, float16 or auto."
-            )
-        return getattr(torch, name)
+    if dtype is None or isinstance(dtype, str):
+        name = dtype_name(dtype)
+        return default_dtype(device) if name == "auto" else getattr(torch, name)
     return dtype
 
 

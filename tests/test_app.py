@@ -87,6 +87,22 @@ def test_settings_from_the_environment_are_validated(monkeypatch):
         viqa_app.Settings.from_env()
 
 
+def test_the_readers_precision_comes_from_the_environment(monkeypatch, models_dir):
+    import torch
+
+    monkeypatch.delenv("VIQA_DTYPE", raising=False)
+    assert viqa_app.Settings.from_env().dtype == "auto"
+    monkeypatch.setenv("VIQA_DTYPE", " BF16 ")
+    assert viqa_app.Settings.from_env().dtype == "bfloat16"
+    monkeypatch.setenv("VIQA_DTYPE", "fast")
+    with pytest.raises(ValueError, match="VIQA_DTYPE='fast'.*float32"):
+        viqa_app.Settings.from_env()
+    # The app's own reader cache loads in that precision.
+    for dtype in ("float32", "bfloat16"):
+        app = viqa_app.ViqaApp(viqa_app.Settings(models_dir=str(models_dir), dtype=dtype))
+        assert app.readers.get(str(models_dir / "tiny-wordpiece")).reader.dtype == getattr(torch, dtype)
+
+
 # ---- Ask ----------------------------------------------------------------------------------------
 def test_ask_shows_the_readers_answers_at_their_exact_offsets(viqa, checkpoint):
     outcome, highlighted, heatmap, table, score_map = viqa.ask(
