@@ -4,7 +4,11 @@ and the time to build the token heatmap of a 2,000-token context.
 1. Round trip: ``python app.py`` is started as a user would (offline, the checkpoint found
    under ``VIQA_MODELS_DIR``); the same one-window question is answered N times by
    ``reader.answer`` in this process, then N times through ``Client.predict(api_name="/answer")``.
-   Target: API median ≤ 1.3 × reader median.
+   Target: API median ≤ 1.3 × reader median. For the split of the difference it also times
+   the same call over plain HTTP (Gradio's ``/call`` REST route with one kept-alive
+   connection) and through ``Client(..., ssl_verify=False)``: gradio_client opens two new
+   ``httpx`` clients per call, each loading the CA bundle into a TLS context even for an
+   ``http://`` URL (about 25 ms each here), and polls for the result every 50 ms.
 2. Heatmap: ``display.token_heatmap`` for the real tokens of a 2,000-token context (and, for
    reference, the JSON Gradio sends, the score map and the highlighted text). Target: < 50 ms.
 
@@ -105,6 +109,25 @@ def serve(models_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError(f"app.py did not start:\n{log.read_text()[-3000:]}")
 
 
+def raw_http_call(url: str, data: list):
+    """A caller over Gradio's REST route with a kept-alive connection: POST the values, then
+    read the event stream to its ``complete`` event. Returns a function making one call."""
+    import httpx
+
+    http = httpx.Client(timeout=60)
+
+    def call() -> dict:
+        event = http.post(f"{url}gradio_api/call/answer", json={"data": data}).json()["event_id"]
+        with http.stream("GET", f"{url}gradio_api/call/answer/{event}") as stream:
+            lines = iter(stream.iter_lines())
+            for line in lines:
+                if line == "event: complete":
+                    return json.loads(next(lines).removeprefix("data: "))[0]
+        raise RuntimeError("the event stream ended without a result")
+
+    return call
+
+
 def one_window_case(reader) -> tuple[str, str]:
     """The first sample question whose context fits one 384-token window."""
     from qa_core.sources import load_source
@@ -160,14 +183,24 @@ def main() -> None:
     expected = reader.answer(question, context, top_n=5).to_dict()
     proc, url = serve(models, work / "app.log")
     try:
-        client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
-        got = client.predict(context, question, served, 5, api_name="/answer")  # loads the model
-        assert [a["text"] for a in got["answers"]] == [a["text"] for a in expected["answers"]]
+        options = dict(verbose=False, analytics_enabled=False, download_files=False)
+        client = Client(url, **options)
+        no_tls = Client(url, ssl_verify=False, **options)
+        raw = raw_http_call(url, [context, question, served, 5, 30, False, 0.0])
+        for call in (lambda: client.predict(context, question, served, 5, api_name="/answer"),
+                     lambda: no_tls.predict(context, question, served, 5, api_name="/answer"),
+                     raw):
+            got = call()  # the first loads the model
+            assert [a["text"] for a in got["answers"]] == [a["text"] for a in expected["answers"]]
         times = interleaved({
             "reader": lambda: reader.answer(question, context, top_n=5),
             "api": lambda: client.predict(context, question, served, 5, api_name="/answer"),
+            "api_ssl_verify_false": lambda: no_tls.predict(context, question, served, 5,
+                                                           api_name="/answer"),
+            "api_plain_http": raw,
         }, args.repeats)
-        results["reader"], results["api"] = summary(times["reader"]), summary(times["api"])
+        for name, values in times.items():
+            results[name] = summary(values)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -175,6 +208,8 @@ def main() -> None:
     # On a shared machine other processes inflate some calls; the fastest calls are the least
     # disturbed, so their ratio is reported too (as timeit does).
     results["api_over_reader_min"] = results["api"]["min_ms"] / results["reader"]["min_ms"]
+    for name in ("api_ssl_verify_false", "api_plain_http"):
+        results[f"{name}_over_reader"] = results[name]["median_ms"] / results["reader"]["median_ms"]
 
     # 2. Heatmap of a 2,000-token context (real tokens from the reader).
     long_context = context_of_n_tokens(reader.tokenizer, args.tokens)
@@ -193,11 +228,14 @@ def main() -> None:
     print(f"model: {results['model']} · {results['device']} {results['dtype']} · "
           f"{results['threads']} threads · question context {len(context)} chars, 1 window")
     print(f"{'measurement':34s} {'median ms':>10s} {'p90 ms':>8s} {'min ms':>8s}")
-    for key in ("reader", "api", "heatmap_build", "heatmap_build_and_json", "score_map_build",
-                "highlight_segments"):
+    for key in ("reader", "api", "api_ssl_verify_false", "api_plain_http", "heatmap_build",
+                "heatmap_build_and_json", "score_map_build", "highlight_segments"):
         r = results[key]
         print(f"{key:34s} {r['median_ms']:10.1f} {r['p90_ms']:8.1f} {r['min_ms']:8.1f}")
     ratio = results["api_over_reader"]
+    print(f"  same call / reader.answer: gradio_client with ssl_verify=False "
+          f"{results['api_ssl_verify_false_over_reader']:.2f}, plain HTTP "
+          f"{results['api_plain_http_over_reader']:.2f}")
     heat = results["heatmap_build"]["median_ms"]
     print(f"API round trip / reader.answer = {ratio:.2f} median, "
           f"{results['api_over_reader_min']:.2f} fastest (target ≤ 1.30: "
