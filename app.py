@@ -24,6 +24,7 @@ import logging
 import os
 import random
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -896,7 +897,12 @@ def launch(demo: gr.Blocks, **kwargs):
     return demo.launch(**kwargs)
 
 
-demo = build_demo()
+try:
+    demo = build_demo()
+except ValueError as exc:  # a VIQA_* setting that makes no sense: say which, not a traceback
+    if __name__ != "__main__":
+        raise
+    sys.exit(f"viqa: {exc}")
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import unicodedata
@@ -68,6 +69,15 @@ def test_import_builds_the_interface_without_loading_a_model_or_starting_a_serve
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+def test_a_bad_setting_stops_the_app_with_a_message_not_a_traceback():
+    env = {**os.environ, "VIQA_DTYPE": "fast", "GRADIO_SERVER_PORT": "1"}
+    out = subprocess.run([sys.executable, "app.py"], cwd=REPO, capture_output=True, text=True,
+                         timeout=120, env=env)
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines() == [
+        "viqa: VIQA_DTYPE='fast' is not a precision; use auto, float32, bfloat16 or float16."]
 
 
 def test_picker_lists_local_models_first_and_defaults_to_one(viqa, models_dir):
