@@ -269,6 +269,14 @@ def half_precision_matmuls(model, dtype):
     return model
 
 
+def _matmuls_only(device: str, dtype) -> bool:
+    """Whether a reader in ``dtype`` on ``device`` keeps float32 weights and runs only its
+    matrix multiplies in half precision (the CPU mode, see ``half_precision_matmuls``)."""
+    import torch
+
+    return device == "cpu" and dtype in (torch.bfloat16, torch.float16)
+
+
 class Reader:
     """A QA checkpoint ready to answer questions about Vietnamese (or any) passages."""
 
@@ -280,7 +288,7 @@ class Reader:
         self.dtype = dtype if dtype is not None else torch.float32
         self.tokenizer = tokenizer
         half = self.dtype in (torch.bfloat16, torch.float16)
-        if half and device == "cpu":
+        if _matmuls_only(device, self.dtype):
             self.model = half_precision_matmuls(model.float(), self.dtype).eval()
         else:
             self.model = model.to(device=device, dtype=self.dtype).eval()
@@ -467,11 +475,9 @@ def build_reader(checkpoint: str | Path, device: str | None = None, dtype=None) 
 
     device = device or default_device()
     torch_dtype = resolve_dtype(dtype, device)
-    # On the CPU a half-precision reader keeps float32 outside its matmuls (see
-    # ``half_precision_matmuls``), so it loads float32 weights and converts the linear layers.
-    half_on_cpu = device == "cpu" and torch_dtype in (torch.bfloat16, torch.float16)
+    # Matmuls-only readers load float32 weights; the Reader converts their linear layers.
     _, tokenizer, model = load_components(
-        str(checkpoint), torch.float32 if half_on_cpu else torch_dtype
+        str(checkpoint), torch.float32 if _matmuls_only(device, torch_dtype) else torch_dtype
     )
     return Reader(model, tokenizer, str(checkpoint), device, torch_dtype)
 
