@@ -317,17 +317,13 @@ class _Texts:
 
 
 def _clean_examples(
-    offsets: np.ndarray, in_ctx: np.ndarray, row_base: np.ndarray, texts: _Texts,
-    feature_example: np.ndarray, n_examples: int,
+    offsets: np.ndarray, in_ctx: np.ndarray, feature_example: np.ndarray, n_examples: int,
 ) -> np.ndarray:
     """Examples whose distinct token spans surely give distinct trimmed character spans:
-    context tokens in order, not overlapping, none empty or whitespace-only."""
-    s = np.where(in_ctx, offsets[..., 0], 0) + row_base[:, None]  # (F, L) in ``joined``
-    e = np.where(in_ctx, offsets[..., 1], 0) + row_base[:, None]
-    bad_tok = in_ctx & ((e <= s) | (texts.first[s] >= e))  # empty or whitespace-only
+    context tokens in order and not overlapping (``collapse_tokens`` has already folded away
+    empty and whitespace-only tokens)."""
     both = in_ctx[:, 1:] & in_ctx[:, :-1]
-    bad_order = both & (offsets[:, 1:, 0] < offsets[:, :-1, 1])
-    bad_row = bad_tok.any(axis=1) | bad_order.any(axis=1)
+    bad_row = (both & (offsets[:, 1:, 0] < offsets[:, :-1, 1])).any(axis=1)
     return np.bincount(feature_example, weights=bad_row, minlength=n_examples) == 0
 
 
@@ -368,17 +364,16 @@ def find_spans_batch(
     if not isinstance(cls_index, (int, np.integer, np.ndarray)):
         cls_index = column_values(cls_index)
     cls = np.broadcast_to(np.asarray(cls_index, dtype=np.int64), (n_feat,))
-    in_ctx = offsets[..., 0] >= 0  # (F, L)
     texts = _Texts.of(contexts)
     row_base = texts.base[feature_example]  # (F,)
     # Only context positions change, so null scores (at CLS) read the same afterwards.
     start_logits, end_logits, offsets = collapse_tokens(
         start_logits, end_logits, offsets, texts.first, row_base
     )
-    in_ctx = offsets[..., 0] >= 0
+    in_ctx = offsets[..., 0] >= 0  # (F, L)
 
     counts = np.bincount(feature_example, minlength=len(contexts))
-    clean = _clean_examples(offsets, in_ctx, row_base, texts, feature_example, len(contexts))
+    clean = _clean_examples(offsets, in_ctx, feature_example, len(contexts))
     results: list[SpanResult] = [SpanResult(no_answer=options.allow_no_answer)] * len(contexts)
 
     fast = (counts[feature_example] == 1) & clean[feature_example]  # (F,)
