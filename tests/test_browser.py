@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_app_api import running_app  # the same `python app.py` launcher as the API tests
+from local_server import running_app
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("VIQA_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -30,12 +30,9 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def server(tiny_checkpoints, tmp_path_factory):
-    models = tmp_path_factory.mktemp("models")
-    for family, path in tiny_checkpoints.items():
-        (models / f"tiny-{family}").symlink_to(path, target_is_directory=True)
+def server(models_dir, tmp_path_factory):
     log = tmp_path_factory.mktemp("server") / "app.log"
-    with running_app(models, log) as url:
+    with running_app(models_dir, log) as url:
         yield url
 
 

@@ -4,11 +4,11 @@ are right), its output evaluates and loads in the reader; two processes train to
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 
 import pytest
+from local_server import free_port
 from train_cli import REPO, subprocess_env, tiny_run
 
 from qa_core import load_reader
@@ -20,19 +20,16 @@ from train.finetune import resume_point, train
 QUESTION = "Ai chỉ huy quân dân Việt trong trận Bạch Đằng năm 938?"
 
 
+def evaluate_on_sample(checkpoint, output_dir) -> dict:
+    """``train.evaluate`` of ``checkpoint`` on the bundled sample, in float32."""
+    return evaluate(EvaluateArguments(checkpoint=str(checkpoint), dataset=["sample"],
+                                      output_dir=str(output_dir), dtype="float32"))
 
 
 @pytest.mark.slow
 def test_tiny_model_memorises_the_sample(tiny_checkpoints, tmp_path):
     base = tiny_checkpoints["unigram"]
-    before = evaluate(
-        EvaluateArguments(
-            checkpoint=str(base),
-            dataset=["sample"],
-            output_dir=str(tmp_path / "before"),
-            dtype="float32",
-        )
-    )
+    before = evaluate_on_sample(base, tmp_path / "before")
     out = tmp_path / "models" / "memorised"
     # 512-token windows: 94 windows for 54 questions; 100 steps of 8 is ~8.5 epochs.
     settings = "--max-length 512 --learning-rate 5e-3 --per-device-train-batch-size 8 "
@@ -55,14 +52,7 @@ def test_tiny_model_memorises_the_sample(tiny_checkpoints, tmp_path):
     record = json.loads((out / "viqa_training.json").read_text(encoding="utf-8"))
     assert record["allow_no_answer"] and record["null_threshold"] is not None
 
-    after = evaluate(
-        EvaluateArguments(
-            checkpoint=str(out),
-            dataset=["sample"],
-            output_dir=str(tmp_path / "after"),
-            dtype="float32",
-        )
-    )
+    after = evaluate_on_sample(out, tmp_path / "after")
     assert after["null_threshold"] == record["null_threshold"]  # taken from the record
     assert after["mlqa-vi"]["f1"] == pytest.approx(metrics["eval_mlqa_vi_f1"], abs=2.0)
     assert {p.name for p in (tmp_path / "after").iterdir()} == {
@@ -81,12 +71,6 @@ def test_tiny_model_memorises_the_sample(tiny_checkpoints, tmp_path):
     assert prediction.answers
     found = {c.path for c in discover_local_checkpoints(tmp_path / "models")}
     assert out in found  # the app lists it
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.slow
@@ -120,7 +104,8 @@ def test_two_processes_on_cpu(tiny_checkpoints, tmp_path):
         ),
     ]
     proc = subprocess.run(
-        cmd, cwd=REPO, env=subprocess_env(tmp_path, OMP_NUM_THREADS="1"), capture_output=True, text=True, timeout=240
+        cmd, cwd=REPO, env=subprocess_env(tmp_path, OMP_NUM_THREADS="1"), capture_output=True,
+        text=True, timeout=240,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     record = json.loads((out / "viqa_training.json").read_text(encoding="utf-8"))

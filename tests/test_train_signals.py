@@ -35,7 +35,7 @@ def test_sigterm_saves_a_checkpoint_then_resume_continues(tiny_checkpoints, tmp_
         "steps",
         "--save-steps",
         "1000",
-    eval_on_sample=False,
+        eval_on_sample=False,
     )
     env = subprocess_env(tmp_path)
     proc = subprocess.Popen(
