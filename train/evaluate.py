@@ -126,7 +126,6 @@ def _default_output_dir(checkpoint: str, datasets: list[str]) -> Path:
 
 def answer_and_score(cfg: EvaluateArguments) -> tuple[dict[str, SpanResult], Scores]:
     """Answer every question with the checkpoint and score the answers (no files written)."""
-    from qa_core.no_answer import best_null_threshold
     from qa_core.reader import load_reader
     from qa_core.spans import column_values, references_of
     from train.data import has_unanswerable, load_questions
@@ -134,7 +133,7 @@ def answer_and_score(cfg: EvaluateArguments) -> tuple[dict[str, SpanResult], Sco
     from train.scoring import score_results
 
     examples = load_questions(cfg.dataset, cfg.split, cfg.max_samples, cfg.dataset_cache_dir)
-    record = TrainingRecord.load(cfg.checkpoint) if Path(cfg.checkpoint).is_dir() else None
+    record = TrainingRecord.load(cfg.checkpoint)  # None for Hub ids and outside checkpoints
     allow_no_answer = cfg.allow_no_answer
     if allow_no_answer is None:
         allow_no_answer = record.allow_no_answer if record else has_unanswerable(examples)
@@ -142,17 +141,19 @@ def answer_and_score(cfg: EvaluateArguments) -> tuple[dict[str, SpanResult], Sco
     if threshold is None and not cfg.tune_null_threshold:
         threshold = record.null_threshold if record and record.null_threshold is not None else 0.0
 
-    # Windows as the model saw them in training, unless told otherwise.
+    # Windows as the model saw them in training, unless told otherwise; the reader's own
+    # defaults for whatever neither gives.
     trained = record.settings if record else {}
     windows = {
-        name: value if value is not None else trained.get(name, default)
-        for name, value, default in (
-            ("max_length", cfg.max_length, 384),
-            ("doc_stride", cfg.doc_stride, 128),
-            ("max_answer_length", cfg.max_answer_length, 30),
-            ("max_question_length", None, 64),
+        name: value if value is not None else trained.get(name)
+        for name, value in (
+            ("max_length", cfg.max_length),
+            ("doc_stride", cfg.doc_stride),
+            ("max_answer_length", cfg.max_answer_length),
+            ("max_question_length", None),
         )
     }
+    windows = {name: value for name, value in windows.items() if value is not None}
 
     reader = load_reader(cfg.checkpoint, device=cfg.device, dtype=cfg.dtype)
     logger.info("Answering %d questions with %s", len(examples), reader)
@@ -168,8 +169,7 @@ def answer_and_score(cfg: EvaluateArguments) -> tuple[dict[str, SpanResult], Sco
     )
     results = dict(zip(column_values(examples["id"]), predictions))
     references = references_of(examples)
-    if allow_no_answer and cfg.tune_null_threshold:
-        threshold, _ = best_null_threshold(results, references)
+    # With --tune-null-threshold, ``threshold`` is still None: score_results tunes it.
     scores = score_results(
         results, references, allow_no_answer=allow_no_answer, null_threshold=threshold
     )

@@ -6,6 +6,7 @@ module applies them to a run's results, flattens the metrics for logs and format
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -60,9 +61,8 @@ def score_results(
             if null_threshold is not None
             else best_null_threshold(results, references, tune_for)[0]
         )
-        predictions = predictions_at(results, threshold)
-    else:  # always the best span
-        predictions = {q: (r.answers[0].text if r.answers else "") for q, r in results.items()}
+    # Without no-answer, an infinite threshold: always the best span.
+    predictions = predictions_at(results, math.inf if threshold is None else threshold)
     return Scores(compute_all(references, predictions), predictions, threshold)
 
 
