@@ -20,10 +20,12 @@ from typing import Any
 from transformers import HfArgumentParser, TrainingArguments
 from transformers.trainer_utils import IntervalStrategy
 
+from qa_core.checkpoints import DEFAULT_MODELS_DIR
 from qa_core.reader import cpu_has_native_bf16
+from qa_core.tiny_models import FAMILIES
+from qa_core.windows import WindowConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
-DEFAULT_MODELS_DIR = Path("models")
 TINY_PREFIX = "tiny:"
 
 
@@ -64,7 +66,7 @@ class ModelArguments:
             )
         if self.model_name_or_path.startswith(TINY_PREFIX):
             family = self.model_name_or_path[len(TINY_PREFIX) :]
-            if family not in ("unigram", "wordpiece"):
+            if family not in FAMILIES:
                 raise TrainConfigError(
                     f"Unknown tiny model {self.model_name_or_path!r}; use 'tiny:unigram' "
                     "(XLM-R-like) or 'tiny:wordpiece' (BERT-like)."
@@ -178,12 +180,13 @@ class QAArguments:
     )
 
     def __post_init__(self) -> None:
-        from qa_core.windows import WindowConfig
-
-        # WindowConfig validates the three lengths with messages that name the fix.
-        WindowConfig(self.max_length, self.doc_stride, self.max_question_length)
+        self.windows()  # WindowConfig validates the three lengths with messages naming the fix
         if self.max_answer_length < 1 or self.n_best_size < 1:
             raise TrainConfigError("max_answer_length and n_best_size must be at least 1.")
+
+    def windows(self) -> WindowConfig:
+        """The window settings in ``qa_core``'s form."""
+        return WindowConfig(self.max_length, self.doc_stride, self.max_question_length)
 
 
 @dataclass

@@ -22,15 +22,6 @@ from train.args import TrainConfigError
 
 logger = logging.getLogger(__name__)
 
-MODEL_COLUMNS = (
-    "input_ids",
-    "attention_mask",
-    "token_type_ids",
-    "start_positions",
-    "end_positions",
-)
-
-
 def split_spec(spec: str, default_split: str) -> tuple[str, str]:
     """``"SOURCE:SPLIT"`` → (source, split); a bare source gets ``default_split``.
 

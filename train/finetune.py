@@ -132,7 +132,6 @@ def train(cfg: FinetuneConfig) -> dict:
     from transformers import DataCollatorWithPadding, set_seed
 
     from qa_core.spans import SpanOptions
-    from qa_core.windows import WindowConfig
     from train.data import has_unanswerable
     from train.hub import check_hub_access
     from train.model import load_model_and_tokenizer, resolve_checkpoint
@@ -153,7 +152,7 @@ def train(cfg: FinetuneConfig) -> dict:
     with args.main_process_first(desc="building the base model"):
         checkpoint = resolve_checkpoint(cfg.model, output_dir)
     model, tokenizer = load_model_and_tokenizer(cfg.model, checkpoint)
-    windows = WindowConfig(cfg.qa.max_length, cfg.qa.doc_stride, cfg.qa.max_question_length)
+    windows = cfg.qa.windows()
     with args.main_process_first(desc="loading and tokenizing the data"):
         data = load_data(cfg, tokenizer, windows)
     allow_no_answer = (

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from train.args import TINY_PREFIX
 from train.data import split_spec
 from train.scoring import format_table
 
@@ -100,7 +101,7 @@ def _metadata(record: TrainingRecord, name: str) -> dict:
         "pipeline_tag": "question-answering",
         "tags": ["question-answering", "extractive-qa", "vietnamese", "viqa"],
     }
-    if not record.base_model.startswith("tiny:"):
+    if not record.base_model.startswith(TINY_PREFIX):
         meta["base_model"] = record.base_model
     datasets = hub_dataset_ids(record.train_datasets + record.eval_datasets)
     if datasets:
@@ -168,7 +169,7 @@ def render_model_card(record: TrainingRecord, name: str) -> str:
     front = yaml.safe_dump(_metadata(record, name), allow_unicode=True, sort_keys=False, width=100)
     repo = record.hub_model_id or f"path/to/{name}"
     base = record.base_model
-    tiny = base.startswith("tiny:")
+    tiny = base.startswith(TINY_PREFIX)
     metrics = format_table(record.metrics) if record.metrics else "_No evaluation was run._"
     no_answer = (
         f'The model can answer "no answer" (SQuAD 2.0 style): it does when the null score beats '
