@@ -33,9 +33,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 XQUAD = ROOT.parent / "shared" / "data" / "xquad.vi.json"
-SAMPLE = ROOT / "assets" / "sample.vi.squad2.json"
 
 from transformers import TrainerCallback  # noqa: E402 (after the path setup above)
+
+from qa_core.tiny_models import SAMPLE_PATH  # noqa: E402
 
 
 class CountingCollator:
@@ -70,26 +71,13 @@ def build_model_dir(out: Path, data_path: Path, hidden: int, layers: int) -> Pat
     to XLM-R's real tokenizer (a small SentencePiece vocabulary would double the lengths and
     misstate how much padding costs). BERT and XLM-R encoders of one size compute the same.
     """
-    import torch
-    from transformers import AutoModelForQuestionAnswering, BertConfig
+    from qa_core.tiny_models import TinyModelConfig, build_tiny_checkpoint, sample_texts
 
-    from qa_core.tiny_models import build_tokenizer, sample_texts
-
-    tokenizer = build_tokenizer("wordpiece", list(sample_texts(data_path)), 30000)
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=hidden,
-        num_hidden_layers=layers,
-        num_attention_heads=max(1, hidden // 64),
-        intermediate_size=4 * hidden,
-        max_position_embeddings=512,
-        pad_token_id=0,
+    config = TinyModelConfig(
+        family="wordpiece", vocab_size=30000, hidden_size=hidden, num_layers=layers,
+        num_heads=max(1, hidden // 64), intermediate_size=4 * hidden, max_position_embeddings=512,
     )
-    model = AutoModelForQuestionAnswering.from_config(config)
-    tokenizer.save_pretrained(out)
-    model.save_pretrained(out)
-    return out
+    return build_tiny_checkpoint(out, config, sample_texts(data_path))
 
 
 def features(questions, tokenizer, max_length: int, stride: int, cache: Path):
@@ -171,12 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     transformers.utils.logging.set_verbosity_error()
     if args.threads:
         torch.set_num_threads(args.threads)
-    data_path = XQUAD if XQUAD.is_file() else SAMPLE
+    data_path = XQUAD if XQUAD.is_file() else SAMPLE_PATH
     work = Path(tempfile.mkdtemp(prefix="bench-training-"))
     model_dir = build_model_dir(work / "model", data_path, args.hidden, args.layers)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     questions = load_questions([str(data_path)], "train")
-    if data_path == SAMPLE:  # 54 questions: repeat them so no run wraps around an epoch
+    if data_path == SAMPLE_PATH:  # 54 questions: repeat them so no run wraps around an epoch
         from datasets import concatenate_datasets
 
         questions = concatenate_datasets([questions] * 10)
