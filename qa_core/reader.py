@@ -168,11 +168,13 @@ def _classify_load_error(checkpoint: str, exc: Exception) -> Exception:
     )
 
 
-def load_components(checkpoint: str, dtype=None):
+def load_components(checkpoint: str, dtype=None, cache_dir: str | None = None, **model_kwargs):
     """Config, tokenizer and QA model of ``checkpoint`` on the CPU, or a clear error.
 
     ``dtype`` (a torch dtype) loads the weights straight into that precision: no float32
-    model is built first.
+    model is built first. ``cache_dir`` is the Hub download cache (default: the Hub's own);
+    ``model_kwargs`` go to the model's ``from_pretrained`` (``train`` passes
+    ``attn_implementation``).
     """
     from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer
 
@@ -193,11 +195,14 @@ def load_components(checkpoint: str, dtype=None):
             "as 'nguyenvulebinh/vi-mrc-base'."
         )
     # Offline: read the local cache only (fast), instead of retrying the network for ~25 s.
-    hub = {} if local.exists() or hub_reachable() else {"local_files_only": True}
+    offline = not local.exists() and not hub_reachable()
+    hub = {"local_files_only": True} if offline else {}
+    if cache_dir:
+        hub["cache_dir"] = cache_dir
     try:
         config = AutoConfig.from_pretrained(checkpoint, **hub)
     except Exception as exc:  # the Hub raises many types; all mean "cannot get this checkpoint"
-        if hub:
+        if offline:
             exc = OSError(f"offline: {exc}")
         raise _classify_load_error(checkpoint, exc) from exc
     try:
@@ -218,7 +223,7 @@ def load_components(checkpoint: str, dtype=None):
         raise SlowTokenizerError(f"'{checkpoint}' has no fast tokenizer. {hint}")
     try:
         model, info = AutoModelForQuestionAnswering.from_pretrained(
-            checkpoint, config=config, output_loading_info=True, **hub,
+            checkpoint, config=config, output_loading_info=True, **hub, **model_kwargs,
             **({"dtype": dtype} if dtype is not None else {}),
         )
     except ValueError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 from train.args import TINY_PREFIX, ModelArguments, TrainConfigError
@@ -28,27 +29,24 @@ def resolve_checkpoint(args: ModelArguments, output_dir: str | Path) -> str:
 
 
 def load_model_and_tokenizer(args: ModelArguments, checkpoint: str):
-    """Fast tokenizer and QA model (float32 weights; mixed precision is the Trainer's job)."""
+    """Fast tokenizer and QA model (float32 weights; mixed precision is the Trainer's job),
+    loaded by ``qa_core``'s loader, with its errors (offline, not found, slow tokenizer, no
+    QA head in transformers) plus the offline smoke-test hint."""
     import torch
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    from qa_core.errors import CheckpointNotFoundError, HubUnreachableError, UntrainedHeadWarning
+    from qa_core.reader import load_components
 
     try:
-        tokenizer = AutoTokenizer.from_pretrained(checkpoint, cache_dir=args.model_cache_dir)
-    except OSError as exc:  # transformers' "not found / cannot connect" errors
+        with warnings.catch_warnings():
+            # A base encoder has no QA head yet: training it is the point.
+            warnings.simplefilter("ignore", UntrainedHeadWarning)
+            _, tokenizer, model = load_components(
+                checkpoint, torch.float32, args.model_cache_dir,
+                attn_implementation=args.attn_implementation,
+            )
+    except (CheckpointNotFoundError, HubUnreachableError) as exc:
         raise TrainConfigError(
-            f"Could not load {checkpoint!r}: {str(exc).splitlines()[0]} If you are offline, "
-            "download it where you have a network (`hf download ID --local-dir DIR`) and pass "
-            "the directory, or use --model-name-or-path tiny:unigram for a smoke test."
+            f"{exc} For a smoke test without a download, use --model-name-or-path tiny:unigram."
         ) from exc
-    if not getattr(tokenizer, "is_fast", False):
-        raise TrainConfigError(
-            f"{checkpoint} has no fast tokenizer, which QA needs for character offsets. Pick a "
-            "checkpoint that ships tokenizer.json (XLM-R, mBERT, mDeBERTa, ...)."
-        )
-    model = AutoModelForQuestionAnswering.from_pretrained(
-        checkpoint,
-        cache_dir=args.model_cache_dir,
-        attn_implementation=args.attn_implementation,
-        dtype=torch.float32,
-    )
     return model, tokenizer

@@ -1,0 +1,35 @@
+"""train.model: the checkpoint to fine-tune loads through qa_core's loader and its errors."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from qa_core.errors import UntrainedHeadWarning
+from train.args import ModelArguments, TrainConfigError
+from train.model import load_model_and_tokenizer
+
+
+def test_a_base_encoder_loads_for_training_without_the_untrained_head_warning(
+    tiny_checkpoints, tmp_path
+):
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    src = tiny_checkpoints["wordpiece"]
+    AutoModel.from_pretrained(src).save_pretrained(tmp_path)  # encoder only, no qa_outputs
+    AutoTokenizer.from_pretrained(src).save_pretrained(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UntrainedHeadWarning)
+        model, tokenizer = load_model_and_tokenizer(
+            ModelArguments(model_name_or_path=str(tmp_path)), str(tmp_path)
+        )
+    assert tokenizer.is_fast
+    assert model.qa_outputs.weight.dtype == torch.float32
+
+
+def test_a_missing_checkpoint_says_what_to_do(tmp_path):
+    missing = str(tmp_path / "no-such-model")
+    with pytest.raises(TrainConfigError, match=r"does not exist.*tiny:unigram"):
+        load_model_and_tokenizer(ModelArguments(model_name_or_path=missing), missing)
