@@ -462,20 +462,13 @@ class ViqaApp:
         if too_long:
             warn_user(f"{len(too_long)} examples have contexts over "
                        f"{self.settings.max_context_chars:,} characters; they are skipped.")
-            rows = [r for r in rows if r["id"] not in set(too_long)]
+            rows = [r for r in rows if len(r["context"]) <= self.settings.max_context_chars]
         reader = self.get_reader(checkpoint, progress)
-        preds: list[Prediction] = []
-        chunk = 8
         started = time.perf_counter()
-        for b in range(0, len(rows), chunk):
-            progress((b, len(rows)), desc="Answering", unit="questions")
-            part = rows[b: b + chunk]
-            with user_errors("evaluate"):
-                preds += reader.answer_batch(
-                    [r["question"] for r in part], [r["context"] for r in part],
-                    top_n=1, allow_no_answer=bool(allow_no_answer),
-                    null_threshold=float(null_threshold),
-                )
+        preds = self.answer_all(
+            reader, [r["question"] for r in rows], [r["context"] for r in rows], "evaluate",
+            progress, allow_no_answer=bool(allow_no_answer), null_threshold=float(null_threshold),
+        )
         elapsed = time.perf_counter() - started
         ids = [r["id"] for r in rows]
         golds = [r["answers"]["text"] for r in rows]
@@ -495,6 +488,19 @@ class ViqaApp:
             f"({len(rows) / max(elapsed, 1e-9):.1f} questions/s)."
         )
         return summary, metrics, misses
+
+    @staticmethod
+    def answer_all(reader, questions: list[str], contexts: list[str], action: str,
+                   progress: gr.Progress, chunk: int = 8, **options) -> list[Prediction]:
+        """The best answer to each question, in chunks so the progress bar moves; an engine
+        error becomes a message in the page that names ``action``."""
+        preds: list[Prediction] = []
+        for b in range(0, len(questions), chunk):
+            progress((b, len(questions)), desc="Answering", unit="questions")
+            with user_errors(action):
+                preds += reader.answer_batch(
+                    questions[b: b + chunk], contexts[b: b + chunk], top_n=1, **options)
+        return preds
 
     def read_batch_file(self, path: str | None) -> pd.DataFrame:
         """An uploaded CSV/JSONL/JSON of questions and contexts, checked row by row."""
@@ -563,16 +569,10 @@ class ViqaApp:
         """Batch tab: predictions for every row, shown and offered as CSV and JSON."""
         df = self.read_batch_file(path)
         reader = self.get_reader(checkpoint, progress)
-        preds: list[Prediction] = []
-        chunk = 8
-        for b in range(0, len(df), chunk):
-            progress((b, len(df)), desc="Answering", unit="questions")
-            part = df.iloc[b: b + chunk]
-            with user_errors("answer the batch"):
-                preds += reader.answer_batch(
-                    list(part["question"]), list(part["context"]), top_n=1,
-                    max_answer_length=int(max_answer_length), allow_no_answer=bool(allow_no_answer),
-                )
+        preds = self.answer_all(
+            reader, list(df["question"]), list(df["context"]), "answer the batch", progress,
+            max_answer_length=int(max_answer_length), allow_no_answer=bool(allow_no_answer),
+        )
         records = display.prediction_records(list(df["id"]), preds)
         out = self._output_dir()
         table = pd.DataFrame(records, columns=display.PREDICTION_COLUMNS)
