@@ -47,6 +47,7 @@ from qa_core.checkpoints import (
     default_checkpoint,
     load_uncached_reader,
     models_dir,
+    positive_int_env,
 )
 from qa_core.errors import QAError
 from qa_core.metrics import compute_all
@@ -76,19 +77,6 @@ BATCH_FILE_TYPES = [".csv", ".jsonl", ".json"]
 # ---------------------------------------------------------------------------------------------
 # Settings
 # ---------------------------------------------------------------------------------------------
-def _positive_int_env(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw.replace("_", "").replace(",", ""))
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ValueError(f"{name}={raw!r} must be a positive whole number (default {default}).")
-    return value
-
-
 def _dtype_env(name: str) -> str:
     """A precision from the environment, checked at start-up (``auto`` when unset)."""
     raw = os.environ.get(name, "")
@@ -116,10 +104,10 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         return cls(
-            max_context_chars=_positive_int_env("VIQA_MAX_CONTEXT_CHARS", cls.max_context_chars),
+            max_context_chars=positive_int_env("VIQA_MAX_CONTEXT_CHARS", cls.max_context_chars),
             cache_size=cache_size_from_env(),
-            concurrency=_positive_int_env("VIQA_CONCURRENCY", cls.concurrency),
-            max_batch_rows=_positive_int_env("VIQA_MAX_BATCH_ROWS", cls.max_batch_rows),
+            concurrency=positive_int_env("VIQA_CONCURRENCY", cls.concurrency),
+            max_batch_rows=positive_int_env("VIQA_MAX_BATCH_ROWS", cls.max_batch_rows),
             dtype=_dtype_env("VIQA_DTYPE"),
         )
 

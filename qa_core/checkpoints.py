@@ -175,21 +175,24 @@ def default_checkpoint(root: str | os.PathLike | None = None) -> str:
 # ---------------------------------------------------------------------------------------------
 # Loading: a bounded cache of readers
 # ---------------------------------------------------------------------------------------------
-def cache_size_from_env(default: int = DEFAULT_CACHE_SIZE) -> int:
-    """``$VIQA_MODEL_CACHE_SIZE`` as a positive int (``default`` when unset)."""
-    raw = os.environ.get(CACHE_SIZE_ENV, "").strip()
+def positive_int_env(name: str, default: int) -> int:
+    """``$name`` as a positive whole number (``1_000`` and ``1,000`` read as 1000), ``default``
+    when unset; anything else is refused with a message naming the setting."""
+    raw = os.environ.get(name, "").strip()
     if not raw:
         return default
     try:
-        size = int(raw)
+        value = int(raw.replace("_", "").replace(",", ""))
     except ValueError:
-        size = 0
-    if size < 1:
-        raise ValueError(
-            f"{CACHE_SIZE_ENV}={raw!r} must be a whole number of models of at least 1 "
-            f"(default {default})."
-        )
-    return size
+        value = 0
+    if value < 1:
+        raise ValueError(f"{name}={raw!r} must be a positive whole number (default {default}).")
+    return value
+
+
+def cache_size_from_env(default: int = DEFAULT_CACHE_SIZE) -> int:
+    """``$VIQA_MODEL_CACHE_SIZE``: readers kept in memory at once (``default`` when unset)."""
+    return positive_int_env(CACHE_SIZE_ENV, default)
 
 
 def load_uncached_reader(checkpoint: str, dtype: str | None = None):
