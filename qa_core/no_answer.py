@@ -1,12 +1,15 @@
 """SQuAD v2 "no answer": the margin of the null score over the best span, and the threshold on
-it that maximises F1 (the official SQuAD v2 "best F1" sweep). Shared by training, evaluation
-and anyone tuning a checkpoint on their own data.
+it that maximises F1 (the official SQuAD v2 "best F1" sweep), and whether a threshold is
+degenerate ("no answer" to almost every answerable question). Shared by training, evaluation,
+the app and anyone tuning a checkpoint on their own data.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from qa_core.metrics import compute_metrics
 from qa_core.types import SpanResult
@@ -39,15 +42,49 @@ def predictions_at(results: Mapping[str, SpanResult], null_threshold: float | No
     return {qid: prediction_text(res, null_threshold) for qid, res in results.items()}
 
 
-def best_null_threshold(
+@dataclass(frozen=True)
+class NullSweep:
+    """The official SQuAD v2 sweep over one set of results, every point of it kept.
+
+    Questions sorted by :func:`null_margin`; a threshold answers exactly those whose margin is
+    at most it, so every threshold answers some prefix ``ids[:n]``. ``totals[n]`` is the summed
+    F1 (0-100 per question) with that prefix answered and the rest saying "no answer";
+    ``candidates`` are the thresholds that tell distinct margins apart, each with its ``n``.
+    """
+
+    ids: tuple[str, ...]  # by ascending null margin
+    margins: tuple[float, ...]  # (len(ids),) ascending
+    totals: tuple[float, ...]  # (len(ids) + 1,) summed F1 with ids[:n] answered
+    candidates: tuple[tuple[float, int], ...]  # (threshold, n answered), ascending
+
+    def answered_at(self, threshold: float) -> int:
+        """How many questions a threshold answers (``prediction_text`` gives their span)."""
+        return bisect.bisect_right(self.margins, threshold)
+
+    def f1(self, n_answered: int) -> float:
+        """Mean F1 (0-100) with the first ``n_answered`` questions answered."""
+        return self.totals[n_answered] / len(self.ids)
+
+    def best(self) -> tuple[float, float]:
+        """The first candidate with the highest F1: ``(threshold, F1)``."""
+        best_threshold, best_n = self.candidates[0]
+        for threshold, n in self.candidates[1:]:
+            if self.totals[n] > self.totals[best_n]:
+                best_threshold, best_n = threshold, n
+        if not math.isfinite(best_threshold):
+            best_threshold = 0.0
+        return float(best_threshold), self.f1(best_n)
+
+
+def null_sweep(
     results: Mapping[str, SpanResult],
     references: Mapping[str, Sequence[str]],
     normalization: str = "mlqa-vi",
-) -> tuple[float, float]:
-    """The threshold on :func:`null_margin` that maximises F1, and that F1.
+) -> NullSweep:
+    """Every distinct no-answer threshold on ``results`` and the F1 it gives.
 
-    The official SQuAD v2 sweep: each question scores either its best span or "" (both scored
-    by ``qa_core.metrics``); sorting by margin, every threshold between two margins is tried.
+    Each question scores either its best span or "" (both scored by ``qa_core.metrics``);
+    sorting by margin, every threshold between two margins is tried.
     """
     ids = [qid for qid in references if qid in results]
     if not ids:
@@ -62,17 +99,30 @@ def best_null_threshold(
     order = sorted(ids, key=lambda q: null_margin(results[q]))
     margins = [null_margin(results[q]) for q in order]
     score = sum(null.values())
-    best_score = score
-    best_threshold = margins[0] - 1.0 if math.isfinite(margins[0]) else 0.0
+    totals = [score]
+    candidates = [(margins[0] - 1.0 if math.isfinite(margins[0]) else 0.0, 0)]
     for i, qid in enumerate(order):
         if not math.isfinite(margins[i]) and margins[i] > 0:
             break  # no span to answer with, whatever the threshold
         score += answered[qid] - null[qid]
+        totals.append(score)
         nxt = margins[i + 1] if i + 1 < len(order) else math.inf
-        if score > best_score and nxt != margins[i]:
-            best_score = score
+        if nxt != margins[i]:
             # Midway to the next margin: robust to tiny logit differences on new data.
-            best_threshold = (margins[i] + nxt) / 2 if math.isfinite(nxt) else margins[i] + 1.0
-    if not math.isfinite(best_threshold):
-        best_threshold = 0.0
-    return float(best_threshold), best_score / len(ids)
+            threshold = (margins[i] + nxt) / 2 if math.isfinite(nxt) else margins[i] + 1.0
+            candidates.append((threshold, i + 1))
+    # Questions without a span say "no answer" at any threshold: the total stays put.
+    totals += [score] * (len(order) + 1 - len(totals))
+    return NullSweep(tuple(order), tuple(margins), tuple(totals), tuple(candidates))
+
+
+def best_null_threshold(
+    results: Mapping[str, SpanResult],
+    references: Mapping[str, Sequence[str]],
+    normalization: str = "mlqa-vi",
+) -> tuple[float, float]:
+    """The threshold on :func:`null_margin` that maximises F1, and that F1.
+
+    The official SQuAD v2 "best F1": the best of :func:`null_sweep`'s candidates.
+    """
+    return null_sweep(results, references, normalization).best()
