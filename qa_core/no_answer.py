@@ -126,3 +126,54 @@ def best_null_threshold(
     The official SQuAD v2 "best F1": the best of :func:`null_sweep`'s candidates.
     """
     return null_sweep(results, references, normalization).best()
+
+
+# A threshold that says "no answer" to this share of the answerable questions (or more) makes
+# the model useless: it answers almost nothing. Training, evaluation, cards and the app warn.
+DEGENERATE_SHARE = 0.9
+
+
+def no_answer_share(
+    results: Mapping[str, SpanResult],
+    references: Mapping[str, Sequence[str]],
+    null_threshold: float,
+) -> float | None:
+    """The share of *answerable* questions answered "no answer" at ``null_threshold``.
+
+    None when no reference has an answer (nothing to measure on).
+
+    >>> from qa_core.types import Answer
+    >>> res = {q: SpanResult([Answer("x", 0, 1, 1.0, 0.5)], null_score=n)
+    ...        for q, n in (("a", 0.0), ("b", 3.0), ("c", 9.0))}
+    >>> no_answer_share(res, {"a": ["x"], "b": ["x"], "c": []}, 1.0)
+    0.5
+    """
+    answerable = [q for q, refs in references.items() if q in results and any(refs)]
+    if not answerable:
+        return None
+    silent = sum(prediction_text(results[q], null_threshold) == "" for q in answerable)
+    return silent / len(answerable)
+
+
+def is_degenerate(share: float | None, limit: float = DEGENERATE_SHARE) -> bool:
+    """True when a threshold answers "no answer" to at least ``limit`` of the answerable
+    questions (``share`` from :func:`no_answer_share`; None, nothing measured, is not).
+
+    >>> is_degenerate(0.97), is_degenerate(0.4), is_degenerate(None)
+    (True, False, False)
+    """
+    return share is not None and share >= limit
+
+
+def degenerate_warning(share: float, where: str) -> str:
+    """The plain-words warning shown by training logs, ``train.evaluate``, cards and the app.
+
+    >>> print(degenerate_warning(0.97, "the evaluation set"))
+    At this no-answer threshold the model says "no answer" to 97% of the answerable questions of the evaluation set: its no-answer decision is degenerate (it answers almost nothing). Its best spans are still ranked; train longer or on more data, or pass a higher --null-threshold.
+    """
+    return (
+        f'At this no-answer threshold the model says "no answer" to {share:.0%} of the '
+        f"answerable questions of {where}: its no-answer decision is degenerate (it answers "
+        "almost nothing). Its best spans are still ranked; train longer or on more data, or "
+        "pass a higher --null-threshold."
+    )
