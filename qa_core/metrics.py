@@ -17,6 +17,11 @@ text; it only rescues decomposed (NFD) input, which the official scripts score 0
 
 Unanswerable questions follow SQuAD v2.0: their only gold answer is ``""``, so predicting
 ``""`` scores EM = F1 = 1 and anything else 0.
+
+The command line (``python -m qa_core.metrics DATA PREDICTIONS``) reads ``DATA`` through
+``qa_core.sources``, as ``train.evaluate`` does: every format the loaders read, the same
+answer repairs and renamed repeated ids, so it scores that command's ``predictions.json`` to
+the same numbers. Questions without a gold answer (an unlabelled test split) are not scored.
 """
 
 from __future__ import annotations
@@ -323,19 +328,71 @@ def _predictions_from_json(obj: object, path: str) -> dict[str, str]:
     return obj
 
 
-def evaluate_files(data_file: str, prediction_file: str, normalization: str = "squad") -> dict:
-    """Score a predictions file against a SQuAD-format dataset file (the CLI's work)."""
-    data = _read_json(data_file, "Data")
+def references_from_file(
+    data_file: str, split: str | None = None
+) -> tuple[dict[str, list[str]], list[str], set[str]]:
+    """Gold answers per id of a data file read by ``qa_core.sources`` (any format it reads),
+    so that ids and answers are those ``train.evaluate`` scored: answers repaired, repeated
+    ids renamed ``<id>-2``, ... Returns (references of the labelled questions, notes for the
+    user, ids of the unlabelled questions, which are not scored)."""
+    from qa_core.errors import QAError
+    from qa_core.sources import labelled_only, load_source
+
+    path = Path(data_file)
+    if not path.is_file():
+        what = "is a directory; pass a data file" if path.is_dir() else "not found"
+        raise MetricInputError(f"Data file {data_file!r} {what}.")
     try:
-        references = references_from_squad_json(data)  # type: ignore[arg-type]
-    except MetricInputError as exc:
-        raise MetricInputError(f"Data file {data_file!r}: {exc}") from None
+        loaded = load_source(str(path), split)
+        dataset, skipped = labelled_only(loaded.dataset, f"Data file {data_file!r}")
+    except QAError as exc:
+        message = str(exc)
+        if not message.startswith("Data file"):
+            message = f"Data file {data_file!r}: {message}"
+        raise MetricInputError(message) from None
+    notes = []
+    if not loaded.report.clean:
+        notes.append(f"data as loaded for scoring: {loaded.report.summary().splitlines()[0]}")
+    unlabelled: set[str] = set()
+    if skipped:
+        labelled = set(dataset["id"])
+        unlabelled = {qid for qid in loaded.dataset["id"] if qid not in labelled}
+        notes.append(
+            f"{skipped:,} of {len(loaded.dataset):,} questions have no gold answer and were "
+            f"skipped; {len(dataset):,} scored."
+        )
+    references = {
+        qid: list(answers["text"]) for qid, answers in zip(dataset["id"], dataset["answers"])
+    }
+    return references, notes, unlabelled
+
+
+def score_files(
+    data_file: str, prediction_file: str, normalization: str = "squad", split: str | None = None
+) -> tuple[dict, list[str]]:
+    """Score a predictions file against a data file: the metrics and notes for the user
+    (questions skipped, predictions that match no question)."""
+    references, notes, unlabelled = references_from_file(data_file, split)
     predictions = _predictions_from_json(
         _read_json(prediction_file, "Predictions"), prediction_file
     )
+    unknown = [qid for qid in predictions if qid not in references and qid not in unlabelled]
+    if unknown:
+        shown = ", ".join(map(repr, unknown[:3])) + (", ..." if len(unknown) > 3 else "")
+        notes.append(
+            f"{len(unknown):,} predictions have ids that are not in the data ({shown}); they "
+            "were ignored. Check that both files come from the same data."
+        )
     if normalization == "both":
-        return compute_all(references, predictions)
-    return compute_metrics(references, predictions, normalization)
+        return compute_all(references, predictions), notes
+    return compute_metrics(references, predictions, normalization), notes
+
+
+def evaluate_files(
+    data_file: str, prediction_file: str, normalization: str = "squad", split: str | None = None
+) -> dict:
+    """Score a predictions file against a data file (the CLI's work, without the notes)."""
+    return score_files(data_file, prediction_file, normalization, split)[0]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -345,7 +402,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Exact match and F1 of SQuAD-style predictions, as the official scripts "
         "compute them (SQuAD v1.1/v2.0 or MLQA-vi normalisation).",
     )
-    parser.add_argument("data_file", help="dataset in SQuAD v1.1/v2.0 JSON format")
+    parser.add_argument(
+        "data_file",
+        help="dataset file in any format qa_core.sources reads: SQuAD v1.1/v2.0 JSON, JSON "
+        "lines, CSV or parquet (read, repaired and with repeated ids renamed as train.evaluate "
+        "reads it)",
+    )
     parser.add_argument("prediction_file", help='JSON object {"question_id": "answer text"}')
     parser.add_argument(
         "--normalization",
@@ -354,12 +416,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="answer normalisation: squad (official SQuAD scripts, default), mlqa-vi "
         "(official MLQA script, language vi) or both",
     )
+    parser.add_argument(
+        "--split",
+        default=None,
+        help="score only a slice of the file, as train.evaluate --split took it, e.g. "
+        "'train[:100]' (default: the whole file)",
+    )
     args = parser.parse_args(argv)
     try:
-        result = evaluate_files(args.data_file, args.prediction_file, args.normalization)
+        result, notes = score_files(
+            args.data_file, args.prediction_file, args.normalization, args.split
+        )
     except MetricInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0
 

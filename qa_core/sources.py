@@ -1,8 +1,16 @@
 """Load Vietnamese extractive-QA data from any source into one flat SQuAD-style schema.
 
-Every loader returns a ``datasets.Dataset`` with the columns of the Hub ``squad`` dataset
-(:data:`FEATURES`): ``id, title, context, question, answers={text: [...], answer_start: [...]}``.
-An unanswerable (SQuAD v2.0) question has empty answer lists.
+Every loader returns a ``datasets.Dataset`` with the columns of the Hub ``squad`` dataset plus
+one flag (:data:`FEATURES`): ``id, title, context, question, answers={text: [...],
+answer_start: [...]}, labelled``. An unanswerable (SQuAD v2.0) question has empty answer lists.
+Rows that carry UIT-ViQuAD's official ``uit_id`` keep it in a column of that name.
+
+Empty answers are not always "unanswerable": public test sets are often published without
+their answers (``answers: []`` with ``is_impossible: false``, or no ``answers`` at all, or a
+SQuAD v1.1 file, which has no unanswerable questions). Such a question has no gold answer: it
+gets ``labelled=False``, is counted in the report, and :func:`labelled_only` keeps it out of
+scoring. Empty answers count as "unanswerable" where nothing says otherwise (SQuAD v2.0 files,
+the Hub ``squad_v2`` layout, flat records), as in the official v2.0 script.
 
 Sources (see :data:`NAMED_SOURCES`): MLQA (original archives, or the Hub parquet export as a
 fallback), XQuAD-vi, UIT-ViQuAD 2.0 (Hub), the bundled sample, a local ``.json``/``.jsonl``/
@@ -19,6 +27,7 @@ Downloads go to ``~/.cache/viqa`` (or ``$VIQA_CACHE``, or ``cache_dir=``) with p
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import logging
@@ -54,14 +63,18 @@ FEATURES = datasets.Features(
             "text": datasets.List(datasets.Value("string")),
             "answer_start": datasets.List(datasets.Value("int32")),
         },
+        # False: no gold answer at all (an unlabelled test question), not "unanswerable".
+        "labelled": datasets.Value("bool"),
     }
 )
+EXTRA_COLUMNS = ("uit_id",)  # kept as strings beside ``id`` when a source's rows have them
 
 _MLQA_URL = "https://dl.fbaipublicfiles.com/MLQA/"
 _MLQA_PARQUET = "hf://datasets/facebook/mlqa@refs%2Fconvert%2Fparquet/{config}/{split}/*.parquet"
 _XQUAD_URL = "https://github.com/deepmind/xquad/raw/master/xquad.vi.json"
 _SAMPLE_PATH = Path(__file__).resolve().parent.parent / "assets" / "sample.vi.squad2.json"
 _FILE_SUFFIXES = (".json", ".jsonl", ".csv", ".parquet")
+WHOLE_FILE = "whole file"  # the split reported for a local file loaded without one
 _MAX_EXAMPLES = 10
 
 
@@ -88,6 +101,10 @@ class UnknownSplitError(SourceError):
     """The split is not one the source has, or its slice syntax is wrong."""
 
 
+class UnlabelledDataError(SourceError):
+    """Questions without gold answers where answers are needed (scoring, training)."""
+
+
 # --- public types ---------------------------------------------------------------------------
 
 
@@ -100,6 +117,7 @@ class RepairReport:
     dropped: int = 0  # answers whose text is nowhere in the context
     dropped_examples: int = 0  # answerable questions that lost every answer and were removed
     duplicate_ids: int = 0  # repeated ids renamed "<id>-2", "<id>-3", ...
+    unlabelled: int = 0  # questions with no gold answer that are not marked unanswerable
     examples: list[str] = field(default_factory=list)  # at most 10 samples of the above
 
     def note(self, message: str) -> None:
@@ -109,8 +127,14 @@ class RepairReport:
 
     @property
     def clean(self) -> bool:
-        """True when nothing had to be changed."""
-        return not (self.repaired or self.dropped or self.dropped_examples or self.duplicate_ids)
+        """True when nothing had to be changed and every question has a gold label."""
+        return not (
+            self.repaired
+            or self.dropped
+            or self.dropped_examples
+            or self.duplicate_ids
+            or self.unlabelled
+        )
 
     def summary(self) -> str:
         """One line of counts, then the samples, for logs and the UI."""
@@ -119,6 +143,11 @@ class RepairReport:
             f"{self.dropped} dropped; {self.dropped_examples} questions dropped "
             f"(no answer left); {self.duplicate_ids} duplicate ids renamed."
         )
+        if self.unlabelled:
+            line += (
+                f" {self.unlabelled} questions unlabelled (no gold answer and not marked "
+                "unanswerable): they are not scored."
+            )
         return "\n".join([line, *(f"  - {example}" for example in self.examples)])
 
 
@@ -327,18 +356,58 @@ def _as_start(value: object, where: str) -> int | None:
         ) from None
 
 
+def _literal(node: ast.AST) -> object:
+    """The value of a Python literal, reading numpy's ``array([...], dtype=...)`` as its list."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [_literal(element) for element in node.elts]
+    if isinstance(node, ast.Dict) and None not in node.keys:
+        return {_literal(k): _literal(v) for k, v in zip(node.keys, node.values)}  # type: ignore[arg-type]
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.USub)
+        and isinstance(node.operand, ast.Constant)
+    ):
+        return -node.operand.value  # type: ignore[operator]
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "array"
+        and len(node.args) == 1
+    ):
+        return _literal(node.args[0])
+    raise ValueError(f"not a literal: {ast.dump(node)[:60]}")
+
+
+def _answers_from_string(answers: str, where: str) -> object:
+    """A JSON cell, or the Python repr that ``datasets.Dataset.to_csv`` writes for Hub rows:
+    ``{'text': array(['Đức'], dtype=object), 'answer_start': array([150], dtype=int32)}``.
+    Parsed as a syntax tree of literals only: nothing in the file is executed."""
+    if not answers.strip():
+        return []
+    try:
+        return json.loads(answers)
+    except json.JSONDecodeError:
+        pass
+    try:
+        return _literal(ast.parse(answers.strip(), mode="eval").body)
+    except (SyntaxError, ValueError, TypeError, RecursionError):
+        raise DatasetFormatError(
+            f"{where}: 'answers' is a string but neither JSON nor a Python/numpy repr: "
+            f"{answers[:80]!r}. Expected e.g. "
+            '{"text": ["Hà Nội"], "answer_start": [12]} or [] for no answer. For a Hub-style '
+            "table, export JSON lines or parquet instead of CSV "
+            "(Dataset.to_json('data.jsonl') or Dataset.to_parquet('data.parquet'))."
+        ) from None
+
+
 def _parse_answers(row: Mapping, where: str) -> tuple[list[str], list[int | None]]:
     """Answer texts and starts from the ``answers`` field or ``answer_text``/``answer_start``."""
     if "answers" in row:
         answers = row["answers"]
         if isinstance(answers, str):
-            try:
-                answers = json.loads(answers) if answers.strip() else []
-            except json.JSONDecodeError:
-                raise DatasetFormatError(
-                    f"{where}: 'answers' is a string but not JSON: {answers[:80]!r}. Expected "
-                    'e.g. {"text": ["Hà Nội"], "answer_start": [12]} or [] for no answer.'
-                ) from None
+            answers = _answers_from_string(answers, where)
         if isinstance(answers, Mapping):
             texts, starts = _as_list(answers.get("text")), _as_list(answers.get("answer_start"))
         elif isinstance(answers, (list, tuple)) or hasattr(answers, "tolist"):
@@ -371,7 +440,26 @@ def _parse_answers(row: Mapping, where: str) -> tuple[list[str], list[int | None
     return texts, [_as_start(s, where) for s in starts]
 
 
-def _flat_record(row: Mapping, where: str, kind: str = "field") -> dict:
+def _labelled(row: Mapping, has_answers: bool, empty_is_impossible: bool) -> bool:
+    """Whether a question has a gold label: answers, or a mark that it has none.
+
+    Empty answers mean "unanswerable" only when nothing contradicts it: an explicit
+    ``is_impossible: false``, ``answers`` missing or null, or a SQuAD v1.1 file (which has no
+    unanswerable questions; ``empty_is_impossible=False``) make the question unlabelled.
+    """
+    if has_answers or _truthy(row.get("is_impossible", False)):
+        return True
+    if not _is_blank(row.get("is_impossible")):
+        return False  # is_impossible: false, yet no answer
+    answers = row.get("answers", row.get("answer_text"))
+    if answers is None or (isinstance(answers, float) and math.isnan(answers)):
+        return False  # no answers given at all
+    return empty_is_impossible
+
+
+def _flat_record(
+    row: Mapping, where: str, kind: str = "field", empty_is_impossible: bool = True
+) -> dict:
     """One question in any supported row layout -> the flat schema (answers not yet checked)."""
     if "context" not in row or "question" not in row:
         name = "context" if "context" not in row else "question"
@@ -392,20 +480,27 @@ def _flat_record(row: Mapping, where: str, kind: str = "field") -> dict:
         texts, starts = [], []  # SQuAD v2.0: the label wins over any (plausible) answers
     qid = row.get("id")
     title = row.get("title")
-    return {
+    record = {
         "id": _stable_id(question, context) if _is_blank(qid) else str(qid),
         "title": "" if _is_blank(title) else str(title),
         "context": context,
         "question": question,
         "answers": {"text": texts, "answer_start": starts},
+        "labelled": _labelled(row, bool(texts), empty_is_impossible),
     }
+    for name in EXTRA_COLUMNS:
+        if name in row and not _is_blank(row[name]):
+            record[name] = str(row[name])
+    return record
 
 
 def squad_json_to_records(data: dict, where: str = "SQuAD JSON") -> list[dict]:
     """Flatten a SQuAD v1.1/v2.0 file (``{"data": [{"paragraphs": [...]}]}``) to records.
 
     Questions marked ``is_impossible`` get empty answers; their ``plausible_answers`` are
-    ignored. Answers are not checked here (see :func:`repair_answers`).
+    ignored. A question without answers that is not marked so (no ``answers`` key, or
+    ``is_impossible: false``, or any empty one in a v1.x file) is unlabelled. Answers are not
+    checked here (see :func:`repair_answers`).
     """
     expected = (
         "Expected the SQuAD layout {'data': [{'title', 'paragraphs': [{'context', 'qas'}]}]}."
@@ -415,6 +510,9 @@ def squad_json_to_records(data: dict, where: str = "SQuAD JSON") -> list[dict]:
         raise DatasetFormatError(
             f"{where} has no top-level 'data' list (found: {found}). {expected}"
         )
+    # SQuAD v1.x has no unanswerable questions: empty answers there mean "not given".
+    version = str(data.get("version") or "").lower().lstrip("v")
+    empty_is_impossible = not version.startswith("1")
     records = []
     for a, article in enumerate(data["data"]):
         if not isinstance(article, Mapping) or not isinstance(article.get("paragraphs"), list):
@@ -428,13 +526,9 @@ def squad_json_to_records(data: dict, where: str = "SQuAD JSON") -> list[dict]:
             for q, qa in enumerate(paragraph["qas"]):
                 if not isinstance(qa, Mapping):
                     raise DatasetFormatError(f"{here}.qas[{q}] is not an object. {expected}")
-                row = {
-                    "title": article.get("title"),
-                    "context": paragraph["context"],
-                    **qa,
-                    "answers": qa.get("answers") or [],
-                }
-                records.append(_flat_record(row, f"{here}.qas[{q}]"))
+                row = {"title": article.get("title"), "context": paragraph["context"], **qa}
+                row.setdefault("answers", None)  # a test file may leave them out
+                records.append(_flat_record(row, f"{here}.qas[{q}]", "field", empty_is_impossible))
     return records
 
 
@@ -494,12 +588,20 @@ def repair_answers(records: list[dict], report: RepairReport) -> list[dict]:
     the occurrence of ``text`` nearest to ``start``; else try the text without surrounding
     white space; else match after NFC normalisation; else drop the answer. A question that had
     answers and lost them all is dropped (it is *not* turned into an unanswerable one). A
-    repeated id becomes ``<id>-2``, ``<id>-3``, ... in order of appearance.
+    repeated id becomes ``<id>-2``, ``<id>-3``, ... in order of appearance. Questions without
+    a gold label (``labelled`` false) are kept and counted as unlabelled.
     """
     out: list[dict] = []
     seen: set[str] = set()
     for record in records:
         qid, context = record["id"], record["context"]
+        if not record.get("labelled", True):
+            report.unlabelled += 1
+            if report.unlabelled == 1:
+                report.note(
+                    f"{qid}: no gold answer and not marked unanswerable (is_impossible: true); "
+                    "counted as unlabelled"
+                )
         old_texts = record["answers"]["text"]
         texts: list[str] = []
         starts: list[int] = []
@@ -729,14 +831,71 @@ def _local_named_file(local_path: str, names: Iterable[str]) -> Path:
     return path
 
 
+# Which split a single file of a named source holds, from its official (or Hub) file name.
+_FILE_SPLITS: dict[str, tuple[tuple[str, str], ...]] = {
+    "mlqa-translate-train.vi": (
+        (r"translate-train-train", "train"),
+        (r"translate-train-dev", "validation"),
+    ),
+    "mlqa.vi.vi": ((r"^dev-", "validation"), (r"^test-", "test")),
+    "uit-viquad2": (
+        (r"^train\b", "train"),
+        (r"^(validation|dev)\b", "validation"),
+        (r"^test\b", "test"),
+    ),
+}
+
+
+def _file_split(info: SourceInfo, path: Path) -> str | None:
+    """The split a file of ``info`` holds, judged by its name (or its folder's, as in the Hub
+    parquet export ``<config>/<split>/0000.parquet``); None when the name does not say."""
+    for pattern, split in _FILE_SPLITS.get(info.name, ()):
+        if re.search(pattern, path.name, re.IGNORECASE):
+            return split
+    return path.parent.name if path.parent.name in info.splits else None
+
+
+def _local_file_split(info: SourceInfo, local_path: str, base: str, asked: bool) -> str:
+    """The split to report for ``local_path``: a single file of one split is that split,
+    whatever the source's default; asking for another split is an error."""
+    path = Path(local_path)
+    if (
+        info.name not in _FILE_SPLITS
+        or not path.is_file()
+        or path.suffix.lower() not in _FILE_SUFFIXES
+    ):
+        return base  # an archive or folder holds every split: load the one asked for
+    found = _file_split(info, path)
+    if found is None:
+        if not asked:
+            logger.warning(
+                "%s: its name does not say which split of %s it holds; reported as %r. "
+                "Pass the split to name it.",
+                path.name,
+                info.name,
+                base,
+            )
+        return base
+    if asked and found != base:
+        raise UnknownSplitError(
+            f"{path.name} holds the {found!r} split of {info.name}, but split {base!r} was "
+            f"asked for. Ask for split {found!r}, or pass the {base} file as local_path."
+        )
+    return found
+
+
 def _load_mlqa(
     info: SourceInfo, split: str, member: str, cache: Path, local_path: str | None
 ) -> list[dict]:
     url = info.urls[0]
     archive_name = url.rsplit("/", 1)[-1]
     if local_path is not None:
-        path = _local_named_file(local_path, [archive_name, member, member.rsplit("/", 1)[-1]])
-        if path.suffix == ".json":
+        # The archive, or the member inside an extracted folder at any depth: the folder that
+        # holds MLQA_V1/, MLQA_V1/ itself, or its test/ folder.
+        parts = member.split("/")
+        inside = ["/".join(parts[i:]) for i in range(len(parts))]
+        path = _local_named_file(local_path, [archive_name, *inside])
+        if path.suffix.lower() in _FILE_SUFFIXES:
             return read_records(path)
         return squad_json_to_records(_archive_json(path, member), f"{path.name}:{member}")
     try:
@@ -850,23 +1009,29 @@ def load_source(
 
     ``source`` is a name from :data:`NAMED_SOURCES`, a local file, or a Hub dataset id
     (``"org/name"``). ``split`` is ``datasets``-style (``"test"``, ``"validation[:20%]"``,
-    ``"train[100:200]"``); it defaults to the source's usual split, and to ``"train"`` for a
-    file or Hub id (a local file is one split; any name is accepted for it). ``local_path``
-    points a named source at a copy of its download (archive, JSON or parquet file) for
-    offline use. The slice is taken after repair, so ids and the report do not depend on it;
+    ``"train[100:200]"``); it defaults to the source's usual split, to ``"train"`` for a Hub
+    id, and to the whole file (reported as :data:`WHOLE_FILE`) for a local file (a file is one
+    split; any name is accepted for it). ``local_path`` points a named source at a copy of its
+    download (archive, extracted folder, JSON or parquet file) for offline use; a file of one
+    split (e.g. MLQA's ``test-context-vi-question-vi.json``) is reported as that split. The slice is taken after repair, so ids and the report do not depend on it;
     the report covers the whole split.
     """
     info = NAMED_SOURCES.get(source)
     base, part = parse_split(split or (info.default_split if info else "train"))
+    name = split or base
     if info is not None:
         if base not in info.splits:
             raise UnknownSplitError(
                 f"{source} has no split {base!r}; available: {', '.join(info.splits)}."
             )
+        if local_path is not None:
+            base = _local_file_split(info, local_path, base, asked=split is not None)
+            name = split or base
         cache = Path(cache_dir) if cache_dir else default_cache_dir()
         records = _READERS[source](info, base, cache, local_path)
     elif Path(source).is_file():
         records = read_records(source)
+        name = split or WHOLE_FILE
     elif Path(source).suffix.lower() in _FILE_SUFFIXES or Path(source).is_dir():
         raise UnknownSourceError(
             f"{source!r} is not a file. Pass an existing .json/.jsonl/.csv/.parquet file."
@@ -880,9 +1045,50 @@ def load_source(
         )
     report = RepairReport()
     records = repair_answers(records, report)
-    dataset = datasets.Dataset.from_list(records, features=FEATURES)
+    dataset = datasets.Dataset.from_list(records, features=_features(records))
     if part is not None:
         dataset = dataset.select(part.indices(len(dataset)))
     if not report.clean:
-        logger.warning("%s %s: %s", source, base, report.summary())
-    return LoadedSource(dataset=dataset, report=report, source=source, split=split or base)
+        logger.warning("%s %s: %s", source, name, report.summary())
+    return LoadedSource(dataset=dataset, report=report, source=source, split=name)
+
+
+def _features(records: list[dict]) -> datasets.Features:
+    """:data:`FEATURES`, plus those of :data:`EXTRA_COLUMNS` that some record has (the others
+    get "")."""
+    features = FEATURES.copy()
+    for column in EXTRA_COLUMNS:
+        if any(column in record for record in records):
+            features[column] = datasets.Value("string")
+            for record in records:
+                record.setdefault(column, "")
+    return features
+
+
+def is_labelled(record: Mapping) -> bool:
+    """Whether a question (a row of a loaded dataset) has a gold label: answers, or a mark
+    that it has none. Rows without the ``labelled`` column count as labelled."""
+    return bool(record.get("labelled", True))
+
+
+def labelled_only(
+    dataset: datasets.Dataset, what: str = "this split"
+) -> tuple[datasets.Dataset, int]:
+    """The questions of ``dataset`` that have gold labels, and how many were left out.
+
+    Raises :class:`UnlabelledDataError` when none has: scoring predictions against no gold
+    answers would report every empty prediction as right.
+    """
+    if "labelled" not in dataset.column_names:
+        return dataset, 0
+    flags = list(dataset["labelled"])
+    keep = [i for i, flag in enumerate(flags) if flag]
+    if not keep and flags:
+        raise UnlabelledDataError(
+            f"{what} has no gold answers: none of its {len(flags):,} questions has an answer "
+            "or is marked unanswerable (is_impossible: true), so there is nothing to score "
+            "against. Test sets are often published without their answers; evaluate on a "
+            "split that has them (e.g. 'validation')."
+        )
+    skipped = len(flags) - len(keep)
+    return (dataset.select(keep) if skipped else dataset), skipped

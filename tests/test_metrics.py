@@ -321,7 +321,7 @@ def test_cli_both_normalisations(squad_files, capsys):
     [
         (None, json.dumps(PREDICTIONS), "not found"),
         ("{not json", json.dumps(PREDICTIONS), "not valid JSON"),
-        (json.dumps({"version": "1.1"}), json.dumps(PREDICTIONS), "No 'data' list"),
+        (json.dumps({"version": "1.1"}), json.dumps(PREDICTIONS), "neither a SQuAD file"),
         (json.dumps(SQUAD_V2), json.dumps(["Huế"]), "expected a JSON object"),
         (json.dumps(SQUAD_V2), json.dumps({"q1": 3}), "non-string values"),
     ],

@@ -104,7 +104,7 @@ def test_squad_v1_json(tmp_path):
     assert ds["title"] == ["Bài 0", "Bài 0", "Bài 1"]
     assert ds[1]["answers"] == {"text": ["Hà Nội", "Hà Nội"], "answer_start": [27, 27]}
     assert loaded.report.clean and loaded.report.total_answers == 4
-    assert loaded.split == "train"
+    assert loaded.split == "whole file"  # not "train": a file is one split of its own
 
 
 def test_squad_v2_json_with_unanswerable(tmp_path):
@@ -369,7 +369,7 @@ def test_load_source_reports_repairs(tmp_path):
 
 def test_squad_json_to_records_shape():
     records = squad_json_to_records(V1)
-    assert set(records[0]) == {"id", "title", "context", "question", "answers"}
+    assert set(records[0]) == {"id", "title", "context", "question", "answers", "labelled"}
     assert records[2]["context"] == "Sông Hương chảy qua Huế."
 
 
@@ -398,7 +398,7 @@ def _csv(path, **columns):
         (
             "bad.csv",
             lambda p: _csv(p, context=["x"], question=["q"], answers=["{oops"]),
-            "not JSON",
+            "neither JSON nor a Python",
         ),
         (
             "badstart.csv",
