@@ -16,6 +16,7 @@ from qa_core.errors import (
     SlowTokenizerError,
     UntrainedHeadWarning,
 )
+from qa_core.question_types import question_type
 from qa_core.reader import Reader, clear_reader_cache, load_reader
 from qa_core.spans import SpanOptions, find_spans, find_spans_batch, postprocess_predictions
 from qa_core.types import Answer, Prediction, SpanResult, TokenScore
@@ -44,4 +45,5 @@ __all__ = [
     "postprocess_predictions",
     "prepare_eval_features",
     "prepare_train_features",
+    "question_type",
 ]
