@@ -26,6 +26,9 @@ from qa_core.sources import (
     SplitSlice,
     UnknownSourceError,
     UnknownSplitError,
+    UnlabelledDataError,
+    is_labelled,
+    labelled_only,
     list_sources,
     load_source,
     parse_split,
@@ -35,6 +38,7 @@ from qa_core.sources import (
 
 SAMPLE = Path(__file__).resolve().parents[1] / "assets" / "sample.vi.squad2.json"
 SHARED_XQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "xquad.vi.json"
+SHARED_UIT = Path(__file__).resolve().parents[2] / "shared" / "data" / "uit-viquad2"
 
 CONTEXT = "Huế là cố đô của Việt Nam. Hà Nội là thủ đô. Huế nằm bên sông Hương."
 
@@ -661,6 +665,7 @@ def test_uit_viquad2_columns_from_a_local_parquet_snapshot(tmp_path, no_network)
     loaded = load_source("uit-viquad2", "validation", local_path=str(tmp_path))
     ds = loaded.dataset
     assert ds["id"] == ["uit_1", "uit_1-2", "uit_3"]
+    assert ds["uit_id"] == ["a", "b", "c"]  # the official ids, to match the official files
     assert ds[1]["answers"] == {"text": ["Hà Nội"], "answer_start": [27]}
     assert ds[2]["answers"] == {"text": [], "answer_start": []}
     assert (loaded.report.repaired, loaded.report.duplicate_ids) == (1, 1)
@@ -713,3 +718,175 @@ def test_bundled_sample():
     for row in ds:
         for text, start in zip(row["answers"]["text"], row["answers"]["answer_start"]):
             assert row["context"][start : start + len(text)] == text
+
+
+# --- questions without gold answers ---------------------------------------------------------
+
+
+def test_unlabelled_questions_are_flagged_and_counted(tmp_path):
+    data = squad(
+        (
+            CONTEXT,
+            [
+                qa("a", "Cố đô?", ("Huế", 0), impossible=False),
+                qa("n", "Thủ đô Lào?", impossible=True, plausible=[("Hà Nội", 27)]),
+                qa("u1", "Sông nào?", impossible=False),  # a published test question
+                {"id": "u2", "question": "Ở đâu?"},  # answers left out altogether
+                {"id": "u3", "question": "Khi nào?", "answers": None},
+            ],
+        ),
+        version="v2.0",
+    )
+    loaded = load_source(str(write_json(tmp_path / "v2.json", data)))
+    ds = loaded.dataset
+    assert ds["labelled"] == [True, True, False, False, False]
+    assert ds[2]["answers"] == {"text": [], "answer_start": []}
+    assert loaded.report.unlabelled == 3 and not loaded.report.clean
+    assert "3 questions unlabelled" in loaded.report.summary()
+    assert [is_labelled(row) for row in ds] == ds["labelled"]
+    # A v2.0 file without is_impossible: empty answers are unanswerable, as in the official
+    # script; a v1.1 file has no unanswerable questions, so there they are unlabelled.
+    bare = squad((CONTEXT, [{"id": "x", "question": "?", "answers": []}]), version="v2.0")
+    assert load_source(str(write_json(tmp_path / "bare.json", bare))).dataset["labelled"] == [True]
+    v1 = squad((CONTEXT, [qa("y", "?", ("Huế", 0)), qa("z", "?")]), version="1.1")
+    assert load_source(str(write_json(tmp_path / "v1.json", v1))).dataset["labelled"] == [
+        True,
+        False,
+    ]
+
+
+def test_hub_rows_with_is_impossible_false_and_no_answers_are_unlabelled(tmp_path):
+    path = tmp_path / "test-00000-of-00001.parquet"
+    pd.DataFrame(
+        {
+            "id": ["t1", "t2"],
+            "context": [CONTEXT] * 2,
+            "question": ["Cố đô?", "Thủ đô?"],
+            "answers": [{"text": [], "answer_start": []}] * 2,
+            "is_impossible": [False, True],
+        }
+    ).to_parquet(path)
+    loaded = load_source(str(path))
+    assert loaded.dataset["labelled"] == [False, True]
+    assert loaded.report.unlabelled == 1
+    # The Hub squad_v2 layout has no is_impossible column: empty answers are unanswerable.
+    squad_v2 = tmp_path / "squad_v2.jsonl"
+    squad_v2.write_text(
+        json.dumps(
+            {"context": CONTEXT, "question": "?", "answers": {"text": [], "answer_start": []}}
+        ),
+        "utf-8",
+    )
+    assert load_source(str(squad_v2)).dataset["labelled"] == [True]
+
+
+def test_labelled_only(tmp_path):
+    data = squad(
+        (CONTEXT, [qa("a", "Cố đô?", ("Huế", 0)), qa("u", "?", impossible=False)]), version="v2.0"
+    )
+    ds = load_source(str(write_json(tmp_path / "mixed.json", data))).dataset
+    kept, skipped = labelled_only(ds)
+    assert kept["id"] == ["a"] and skipped == 1
+    kept, skipped = labelled_only(kept)
+    assert kept["id"] == ["a"] and skipped == 0
+    older = datasets.Dataset.from_list([{"id": "x", "answers": {"text": [], "answer_start": []}}])
+    assert labelled_only(older) == (older, 0)  # no flag column: every row counts as labelled
+    with pytest.raises(UnlabelledDataError, match="test.json has no gold answers: none of its 1"):
+        labelled_only(ds.select([1]), "test.json")
+    assert issubclass(UnlabelledDataError, ValueError)
+
+
+def test_shared_uit_dev_as_a_published_test_file(tmp_path):
+    # Real data, published the way test sets are: every answer removed, is_impossible false.
+    if not (SHARED_UIT / "dev.json").exists():
+        pytest.skip(f"{SHARED_UIT} not found (../shared is only beside the repo in CI)")
+    data = json.loads((SHARED_UIT / "dev.json").read_text(encoding="utf-8"))
+    loaded = load_source("uit-viquad2", local_path=str(SHARED_UIT / "dev.json"))
+    assert loaded.split == "validation"  # dev.json is the validation split
+    assert loaded.report.repaired == 15 and loaded.report.unlabelled == 0  # answer_start off by 1
+    for article in data["data"]:
+        for paragraph in article["paragraphs"]:
+            for question in paragraph["qas"]:
+                question.update(answers=[], is_impossible=False)
+                question.pop("plausible_answers", None)
+    test = load_source(str(write_json(tmp_path / "test.json", data)))
+    assert test.report.unlabelled == len(test.dataset) == 1796
+    with pytest.raises(UnlabelledDataError, match="none of its 1,796 questions"):
+        labelled_only(test.dataset)
+
+
+# --- CSV written by datasets, named sources given as local files ------------------------------
+
+
+def hub_rows() -> list[dict]:
+    """UIT-ViQuAD 2.0 rows as the Hub parquet holds them (with the real offset fault)."""
+    return [
+        {
+            "id": "h1",
+            "uit_id": "uit_000001",
+            "title": "Huế",
+            "context": CONTEXT,
+            "question": "Thủ đô?",
+            "answers": {"text": ["Hà Nội"], "answer_start": [28]},  # off by one
+            "is_impossible": False,
+            "plausible_answers": {"text": [], "answer_start": []},
+        },
+        {
+            "id": "h2",
+            "uit_id": "uit_000002",
+            "title": "Huế",
+            "context": CONTEXT,
+            "question": 'Sông "nào" ở Huế?',
+            "answers": {"text": [], "answer_start": []},
+            "is_impossible": True,
+            "plausible_answers": {"text": ["sông Hương"], "answer_start": [57]},
+        },
+        {
+            "id": "h3",
+            "uit_id": "uit_000003",
+            "title": "Huế",
+            "context": CONTEXT,
+            "question": "Cố đô?",
+            "answers": {"text": [], "answer_start": []},
+            "is_impossible": False,
+            "plausible_answers": {"text": [], "answer_start": []},
+        },
+    ]
+
+
+def test_csv_written_by_datasets_to_csv_is_read(tmp_path):
+    hub = datasets.Dataset.from_list(hub_rows())
+    hub.to_csv(str(tmp_path / "hub.csv"))
+    hub.to_parquet(str(tmp_path / "hub.parquet"))
+    cell = pd.read_csv(tmp_path / "hub.csv", dtype=str)["answers"][0]
+    assert "array(['Hà Nội'], dtype=object)" in cell  # numpy reprs, not JSON
+    from_csv = load_source(str(tmp_path / "hub.csv"))
+    from_parquet = load_source(str(tmp_path / "hub.parquet"))
+    assert from_csv.dataset.to_list() == from_parquet.dataset.to_list()
+    assert from_csv.dataset[0]["answers"] == {"text": ["Hà Nội"], "answer_start": [27]}
+    assert from_csv.dataset["labelled"] == [True, True, False]
+    assert from_csv.dataset["uit_id"] == ["uit_000001", "uit_000002", "uit_000003"]
+    # Anything else in the cell is refused with the way out, and nothing in it is run.
+    _csv(tmp_path / "odd.csv", context=["x"], question=["q"], answers=["__import__('os')"])
+    with pytest.raises(DatasetFormatError, match=r"Dataset.to_parquet\('data.parquet'\)"):
+        load_source(str(tmp_path / "odd.csv"))
+
+
+def test_local_file_of_a_named_source_keeps_its_split(tmp_path, no_network):
+    build_fake_mlqa_archives(tmp_path)
+    with zipfile.ZipFile(tmp_path / "MLQA_V1.zip") as zf:
+        zf.extractall(tmp_path / "extracted")
+    test_file = tmp_path / "extracted" / "MLQA_V1" / "test" / "test-context-vi-question-vi.json"
+    loaded = load_source("mlqa.vi.vi", local_path=str(test_file))
+    assert (loaded.split, loaded.dataset["id"]) == ("test", ["mt1", "mt2"])  # not "validation"
+    assert load_source("mlqa.vi.vi", "test[:1]", local_path=str(test_file)).split == "test[:1]"
+    with pytest.raises(UnknownSplitError, match="holds the 'test' split of mlqa.vi.vi"):
+        load_source("mlqa.vi.vi", "validation", local_path=str(test_file))
+    # The extracted MLQA_V1/ folder itself, and the folder that holds it.
+    for folder in (tmp_path / "extracted" / "MLQA_V1", tmp_path / "extracted"):
+        assert load_source("mlqa.vi.vi", local_path=str(folder)).dataset["id"] == ["md1"]
+        assert load_source("mlqa.vi.vi", "test", local_path=str(folder)).split == "test"
+    # UIT-ViQuAD's Hub parquet file of one split.
+    hub = tmp_path / "test-00000-of-00001.parquet"
+    pd.DataFrame(hub_rows()).to_parquet(hub)
+    assert load_source("uit-viquad2", local_path=str(hub)).split == "test"
