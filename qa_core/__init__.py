@@ -1,16 +1,20 @@
 """viqa's engine: Vietnamese extractive question answering, shared by the app and training.
 
 >>> from qa_core import load_reader                                # doctest: +SKIP
->>> reader = load_reader("nguyenvulebinh/vi-mrc-base")             # doctest: +SKIP
+>>> reader = load_reader("deepset/xlm-roberta-base-squad2")        # doctest: +SKIP
 >>> reader.answer("Thủ đô của Việt Nam là gì?", "Hà Nội là thủ đô của Việt Nam.").best_text  # doctest: +SKIP
 'Hà Nội'
 """
 
+from qa_core.answer_options import AnswerOptions
 from qa_core.errors import (
+    BrokenCheckpointError,
     CheckpointError,
     CheckpointNotFoundError,
+    GatedCheckpointError,
     HubUnreachableError,
     InputError,
+    InvalidHubIdError,
     NotAQAModelError,
     QAError,
     SlowTokenizerError,
@@ -24,10 +28,14 @@ from qa_core.windows import WindowConfig, prepare_eval_features, prepare_train_f
 
 __all__ = [
     "Answer",
+    "AnswerOptions",
+    "BrokenCheckpointError",
     "CheckpointError",
     "CheckpointNotFoundError",
+    "GatedCheckpointError",
     "HubUnreachableError",
     "InputError",
+    "InvalidHubIdError",
     "NotAQAModelError",
     "Prediction",
     "QAError",

@@ -21,12 +21,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa_core.errors import UntrainedHeadWarning
+from qa_core.errors import CheckpointError, UntrainedHeadWarning
+from qa_core.hub import hub_reachable
+from qa_core.loading import (
+    DEFAULT_HUB_CHECKPOINT,
+    WEIGHT_FILES,
+    WEIGHT_INDEXES,
+    check_local_checkpoint,
+    is_phobert,
+)
 
 MODELS_DIR_ENV = "VIQA_MODELS_DIR"
 CACHE_SIZE_ENV = "VIQA_MODEL_CACHE_SIZE"
 DEFAULT_CACHE_SIZE = 2
 DEFAULT_MODELS_DIR = Path("models")
+# Where training builds a random base model (tiny:FAMILY): never a checkpoint to offer.
+TINY_BASE_DIR = ".tiny-base"
 # Directories walked below the models directory (models/run/checkpoint-500 is depth 2).
 MAX_DEPTH = 3
 QA_ARCHITECTURE_SUFFIX = "ForQuestionAnswering"
@@ -40,37 +50,72 @@ TOKENIZER_FILES = (
 )
 
 
+# Licences that let anyone use a model, commercially too (with attribution where they say so).
+PERMISSIVE_LICENCES = ("CC BY 4.0", "MIT", "Apache 2.0")
+
+
 @dataclass(frozen=True)
 class PublicCheckpoint:
-    """A checkpoint on the Hugging Face Hub, fine-tuned for extractive QA."""
+    """A checkpoint on the Hugging Face Hub, fine-tuned for extractive QA, with the licence its
+    model card states and whether the Hub makes users accept conditions before downloading."""
 
     hub_id: str
     description: str
+    licence: str
+    gated: bool = False
+
+    @property
+    def permissive(self) -> bool:
+        return self.licence in PERMISSIVE_LICENCES
 
     @property
     def label(self) -> str:
-        return f"{self.hub_id} — {self.description}"
+        access = "gated: accept its conditions on the Hub and log in" if self.gated else "open"
+        return f"{self.hub_id} — {self.description} ({self.licence}; {access})"
 
 
-# Strong public checkpoints for Vietnamese, best known first; the app's picker lists them in
-# this order. Edit here only: the app, the README and the tests read this tuple.
+# Public checkpoints that answer Vietnamese, the default first; the app's picker lists them in
+# this order. Edit here only: the app, the README and the tests read this tuple. Licences and
+# gating as the model pages state them. The default must work on a fresh machine without a
+# token and allow any use: deepset's XLM-R base (multilingual SQuAD 2.0, CC BY 4.0, base size
+# for CPUs). vi-mrc is the strongest on Vietnamese but gated and non-commercial.
 PUBLIC_CHECKPOINTS: tuple[PublicCheckpoint, ...] = (
-    PublicCheckpoint("nguyenvulebinh/vi-mrc-base", "XLM-R base, Vietnamese MRC (SQuAD 2.0 style)"),
-    PublicCheckpoint("nguyenvulebinh/vi-mrc-large", "XLM-R large, Vietnamese MRC"),
-    PublicCheckpoint("deepset/xlm-roberta-base-squad2", "XLM-R base, SQuAD 2.0 (multilingual)"),
-    PublicCheckpoint("deepset/xlm-roberta-large-squad2", "XLM-R large, SQuAD 2.0"),
-    PublicCheckpoint("timpal0l/mdeberta-v3-base-squad2", "mDeBERTa-v3 base, SQuAD 2.0"),
-    PublicCheckpoint("FredDYyy/Roberta_vi_MLQA", "the notebook's XLM-R, MLQA-vi"),
+    PublicCheckpoint(
+        DEFAULT_HUB_CHECKPOINT, "XLM-R base, SQuAD 2.0 (multilingual)", "CC BY 4.0"
+    ),
+    PublicCheckpoint(
+        "deepset/xlm-roberta-large-squad2", "XLM-R large, SQuAD 2.0 (multilingual)", "CC BY 4.0"
+    ),
+    PublicCheckpoint("timpal0l/mdeberta-v3-base-squad2", "mDeBERTa-v3 base, SQuAD 2.0", "MIT"),
+    PublicCheckpoint(
+        "nguyenvulebinh/vi-mrc-base", "XLM-R base, Vietnamese MRC", "CC BY-NC 4.0", gated=True
+    ),
+    PublicCheckpoint(
+        "nguyenvulebinh/vi-mrc-large", "XLM-R large, Vietnamese MRC", "CC BY-NC 4.0", gated=True
+    ),
+    PublicCheckpoint(
+        "FredDYyy/Roberta_vi_MLQA", "RoBERTa base (English BPE vocabulary), MLQA-vi", "MIT"
+    ),
 )
+
+
+def default_public_checkpoint() -> PublicCheckpoint:
+    """The first public checkpoint that is ungated and permissively licensed."""
+    return next(c for c in PUBLIC_CHECKPOINTS if not c.gated and c.permissive)
 
 
 @dataclass(frozen=True)
 class LocalCheckpoint:
-    """A QA checkpoint directory found on disk."""
+    """A QA checkpoint directory found on disk; ``problem`` says why it cannot be used."""
 
     path: Path
     architecture: str
     root: Path  # the models directory it was found under
+    problem: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        return self.problem is None
 
     @property
     def name(self) -> str:
@@ -82,6 +127,8 @@ class LocalCheckpoint:
 
     @property
     def label(self) -> str:
+        if self.problem:
+            return f"{self.name} — local ({self.architecture}; cannot be used: {self.problem})"
         return f"{self.name} — local ({self.architecture})"
 
 
@@ -93,8 +140,8 @@ def models_dir(path: str | os.PathLike | None = None) -> Path:
 
 
 def qa_architecture(directory: str | os.PathLike) -> str | None:
-    """The QA architecture named by ``directory/config.json``, or ``None`` if it is not a usable
-    local QA checkpoint (no config, unreadable config, no QA head, or no tokenizer files).
+    """The QA architecture named by ``directory/config.json``, or ``None`` if it is not a local
+    QA checkpoint (no config, unreadable config, no QA head, or no tokenizer files).
 
     >>> qa_architecture("/nonexistent") is None
     True
@@ -118,13 +165,42 @@ def qa_architecture(directory: str | os.PathLike) -> str | None:
     return qa[0]
 
 
+def local_problem(directory: str | os.PathLike) -> str | None:
+    """Why a QA checkpoint folder cannot be used, in a few words, or ``None``: a PhoBERT
+    tokenizer (no character offsets), a malformed ``config.json``, weights missing or damaged.
+    Reads only the files' headers."""
+    directory = Path(directory)
+    if is_phobert(directory):
+        return "PhoBERT's tokenizer gives no character offsets"
+    try:
+        check_local_checkpoint(directory)
+    except CheckpointError as exc:
+        return str(exc).split(" cannot be loaded: ", 1)[-1].split(". ", 1)[0]
+    return None
+
+
+def _internal(path: Path, base: Path) -> bool:
+    """Folders that are no one's checkpoint: hidden ones below ``base`` (``.cache``) and the
+    random base model training builds (``TINY_BASE_DIR``), wherever a link leads."""
+    try:
+        hidden = any(p.startswith(".") for p in path.relative_to(base).parts)
+    except ValueError:
+        hidden = False
+    try:
+        return hidden or TINY_BASE_DIR in path.resolve().parts
+    except OSError:
+        return hidden
+
+
 def discover_local_checkpoints(
     root: str | os.PathLike | None = None, max_depth: int = MAX_DEPTH
 ) -> list[LocalCheckpoint]:
-    """Every QA checkpoint under ``root`` (default :func:`models_dir`), sorted by path.
+    """Every QA checkpoint under ``root`` (default :func:`models_dir`), sorted by path, each
+    with the ``problem`` that keeps it from loading (``None`` for usable ones).
 
     Walks at most ``max_depth`` levels and follows symbolic links to directories, so a models
-    directory may link to checkpoints kept elsewhere. A missing directory gives ``[]``.
+    directory may link to checkpoints kept elsewhere. Hidden folders are skipped. A missing
+    directory gives ``[]``.
     """
     base = models_dir(root)
     if not base.is_dir():
@@ -143,8 +219,8 @@ def discover_local_checkpoints(
             continue
         seen.add(real)
         architecture = qa_architecture(directory)
-        if architecture is not None:
-            found.append(LocalCheckpoint(directory, architecture, base))
+        if architecture is not None and not _internal(directory, base):
+            found.append(LocalCheckpoint(directory, architecture, base, local_problem(directory)))
         if depth >= max_depth:
             continue
         try:
@@ -156,20 +232,62 @@ def discover_local_checkpoints(
 
 
 def checkpoint_choices(root: str | os.PathLike | None = None) -> list[tuple[str, str]]:
-    """``(label, value)`` pairs for a picker: local checkpoints first, then the public ones.
+    """``(label, value)`` pairs for a picker: usable local checkpoints first, then the public
+    ones (labels give licence and gating). Local folders that cannot be used are left out:
+    :func:`startup_notice` names them.
 
     The value is what ``qa_core.load_reader`` takes: a local path or a Hub id.
     """
-    local = [(c.label, str(c.path)) for c in discover_local_checkpoints(root)]
+    local = [(c.label, str(c.path)) for c in discover_local_checkpoints(root) if c.usable]
     public = [(c.label, c.hub_id) for c in PUBLIC_CHECKPOINTS]
     return local + public
 
 
 def default_checkpoint(root: str | os.PathLike | None = None) -> str:
-    """The picker's starting value: the first local checkpoint if there is one (it works
-    offline), else the first public checkpoint."""
-    local = discover_local_checkpoints(root)
-    return str(local[0].path) if local else PUBLIC_CHECKPOINTS[0].hub_id
+    """The picker's starting value: the first usable local checkpoint if there is one (it works
+    offline), else the default public one (ungated, permissive licence)."""
+    local = [c for c in discover_local_checkpoints(root) if c.usable]
+    return str(local[0].path) if local else default_public_checkpoint().hub_id
+
+
+def _cached_on_this_machine(hub_id: str) -> bool:
+    """Whether the Hub cache holds ``hub_id``'s config and weights (usable offline)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    def cached(name: str) -> bool:
+        return isinstance(try_to_load_from_cache(hub_id, name), str)
+
+    return cached("config.json") and any(cached(n) for n in (*WEIGHT_FILES, *WEIGHT_INDEXES))
+
+
+def startup_notice(
+    root: str | os.PathLike | None = None, online: bool | None = None
+) -> str | None:
+    """What a user must know before the first question, or ``None`` when all is well.
+
+    Offline with no usable local checkpoint and the default public one not cached, nothing can
+    answer: the notice says how to get a model. Local folders that cannot be used are named
+    too. ``online`` defaults to probing the Hub (a few seconds at most, cached a minute).
+    """
+    base = models_dir(root)
+    found = discover_local_checkpoints(base)
+    notes = [
+        f"'{c.name}' in {base} is not offered: {c.problem}." for c in found if not c.usable
+    ]
+    default = default_public_checkpoint().hub_id
+    if not any(c.usable for c in found):
+        online = hub_reachable() if online is None else online
+        if not online and not _cached_on_this_machine(default):
+            notes.insert(
+                0,
+                f"No model is available offline: there is no checkpoint under '{base}' and the "
+                f"Hugging Face Hub cannot be reached to download '{default}'. To get one, train "
+                "a small model here with `python -m train.finetune --preset smoke` (about a "
+                "minute on a CPU; it is saved in models/smoke), or put a saved checkpoint "
+                f"folder under '{base}' (or point {MODELS_DIR_ENV} at the folder that holds "
+                "it), or connect to the internet once so the public model is downloaded.",
+            )
+    return "\n".join(notes) or None
 
 
 # ---------------------------------------------------------------------------------------------

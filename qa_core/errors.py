@@ -8,7 +8,8 @@ class QAError(ValueError):
 
 
 class InputError(QAError):
-    """The question or context cannot be answered as given (empty, too long, wrong type)."""
+    """The question, context or an answer option cannot be used as given (empty, too long,
+    wrong type, not a finite number)."""
 
 
 class CheckpointError(QAError):
@@ -19,8 +20,21 @@ class CheckpointNotFoundError(CheckpointError):
     """Neither a local directory nor a Hub model of that name exists."""
 
 
+class InvalidHubIdError(CheckpointNotFoundError):
+    """The name is no existing directory and cannot be a Hub id (spaces, ``<``, ``&``, ...)."""
+
+
 class HubUnreachableError(CheckpointError):
-    """The Hub could not be reached and the checkpoint is not cached locally."""
+    """The Hub could not be reached and the checkpoint is not (fully) cached locally."""
+
+
+class GatedCheckpointError(CheckpointError):
+    """The Hub model is gated: its conditions must be accepted and a token given."""
+
+
+class BrokenCheckpointError(CheckpointError):
+    """A local checkpoint folder is incomplete or damaged (no weights, empty or truncated
+    weights, malformed ``config.json``)."""
 
 
 class SlowTokenizerError(CheckpointError):

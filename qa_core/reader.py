@@ -1,35 +1,41 @@
 """The reader: a checkpoint + tokenizer that turns questions and passages into ranked spans.
 
 ``load_reader`` loads any checkpoint with a fast tokenizer and a QA head (Hub id or local
-directory) once per process; ``Reader.answer`` runs all windows of a question in one batch
-under ``torch.inference_mode`` and hands the logits to the pure span search in ``spans``.
+directory, see ``qa_core.loading``) once per process; ``Reader.answer`` runs all windows of a
+question in one batch under ``torch.inference_mode`` and hands the logits to the pure span
+search in ``spans``. A checkpoint trained here answers with the windows and no-answer threshold
+it saved (``reader.defaults``) unless a call says otherwise.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from qa_core.errors import (
-    CheckpointNotFoundError,
-    HubUnreachableError,
-    InputError,
-    NotAQAModelError,
-    SlowTokenizerError,
-    UntrainedHeadWarning,
-)
+from qa_core.answer_options import AnswerOptions, checkpoint_defaults
+from qa_core.errors import InputError
 from qa_core.heatmap import token_scores
-from qa_core.hub import hub_reachable
-from qa_core.spans import SpanOptions, find_spans_batch, map_answer
-from qa_core.textnorm import to_nfc
+from qa_core.loading import _classify_load_error, load_checkpoint, load_components
+from qa_core.spans import find_spans_batch, map_answer
+from qa_core.textnorm import is_blank, to_nfc
 from qa_core.types import Prediction, TokenScore
-from qa_core.windows import WindowConfig, tokenize_windows
+from qa_core.windows import tokenize_windows
+
+# Re-exported: train.model and older callers import these from here.
+__all__ = [
+    "AnswerOptions",
+    "Reader",
+    "_classify_load_error",
+    "build_reader",
+    "clear_reader_cache",
+    "load_components",
+    "load_reader",
+    "validate_text",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -41,27 +47,6 @@ _DTYPES = {
     "float16": "float16",
     "fp16": "float16",
 }
-
-
-@dataclass
-class AnswerOptions:
-    """Everything ``Reader.answer`` accepts besides the text, validated once."""
-
-    top_n: int = 5
-    max_answer_length: int = 30
-    max_length: int = 384
-    doc_stride: int = 128
-    allow_no_answer: bool = False
-    null_threshold: float = 0.0
-    max_question_length: int = 64
-
-    def windows(self) -> WindowConfig:
-        return WindowConfig(self.max_length, self.doc_stride, self.max_question_length)
-
-    def spans(self) -> SpanOptions:
-        return SpanOptions(
-            self.top_n, self.max_answer_length, self.allow_no_answer, self.null_threshold
-        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -122,128 +107,6 @@ def resolve_dtype(dtype, device: str):
     return dtype
 
 
-# ---------------------------------------------------------------------------------------------
-# Loading
-# ---------------------------------------------------------------------------------------------
-_PHOBERT_HINT = (
-    "PhoBERT ships only a slow (Python) BPE tokenizer without character offsets, and it expects "
-    "word-segmented input (VnCoreNLP), so answer spans cannot be mapped back to the raw text. "
-    "Use an XLM-R-based Vietnamese checkpoint such as 'nguyenvulebinh/vi-mrc-base' instead."
-)
-
-
-def _looks_like_path(name: str) -> bool:
-    return name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
-
-
-def _classify_load_error(checkpoint: str, exc: Exception) -> Exception:
-    """Turn the Hub's and transformers' loading errors into messages a user can act on."""
-    text = f"{type(exc).__name__}: {exc}"
-    lowered = text.lower()
-    offline_markers = (
-        "couldn't connect",
-        "could not connect",
-        "connection",
-        "offline",
-        "timed out",
-        "name or service not known",
-        "temporary failure",
-        "max retries",
-        "localentrynotfound",
-        "network is unreachable",
-        "cannot find the requested files in the local cache",
-        "outgoing traffic has been disabled",
-    )
-    if any(m in lowered for m in offline_markers):
-        return HubUnreachableError(
-            f"Could not reach the Hugging Face Hub to download '{checkpoint}' and it is not in the "
-            "local cache. Connect to the internet once (it is cached afterwards), or download it "
-            "elsewhere (`hf download " + checkpoint + " --local-dir DIR`) and pass "
-            "the local directory instead of the id."
-        )
-    return CheckpointNotFoundError(
-        f"'{checkpoint}' is neither a local model directory nor a model on the Hugging Face Hub "
-        "(check the spelling, or log in with `hf auth login` if it is private). "
-        f"Details: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-    )
-
-
-def load_components(checkpoint: str, dtype=None, cache_dir: str | None = None, **model_kwargs):
-    """Config, tokenizer and QA model of ``checkpoint`` on the CPU, or a clear error.
-
-    ``dtype`` (a torch dtype) loads the weights straight into that precision: no float32
-    model is built first. ``cache_dir`` is the Hub download cache (default: the Hub's own);
-    ``model_kwargs`` go to the model's ``from_pretrained`` (``train`` passes
-    ``attn_implementation``).
-    """
-    from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer
-
-    checkpoint = str(checkpoint).strip()
-    if not checkpoint:
-        raise CheckpointNotFoundError("No checkpoint given: pass a Hub id or a local directory.")
-    local = Path(checkpoint).expanduser()
-    if local.exists():
-        if not (local / "config.json").is_file():
-            raise CheckpointNotFoundError(
-                f"'{checkpoint}' exists but is not a model directory (no config.json). Point at "
-                "the folder that save_pretrained wrote (it holds config.json and the weights)."
-            )
-        checkpoint = str(local)
-    elif _looks_like_path(checkpoint):
-        raise CheckpointNotFoundError(
-            f"The directory '{checkpoint}' does not exist. Check the path, or give a Hub id such "
-            "as 'nguyenvulebinh/vi-mrc-base'."
-        )
-    # Offline: read the local cache only (fast), instead of retrying the network for ~25 s.
-    offline = not local.exists() and not hub_reachable()
-    hub = {"local_files_only": True} if offline else {}
-    if cache_dir:
-        hub["cache_dir"] = cache_dir
-    try:
-        config = AutoConfig.from_pretrained(checkpoint, **hub)
-    except Exception as exc:  # the Hub raises many types; all mean "cannot get this checkpoint"
-        if offline:
-            exc = OSError(f"offline: {exc}")
-        raise _classify_load_error(checkpoint, exc) from exc
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(checkpoint, **hub)
-    except Exception as exc:
-        if "phobert" in checkpoint.lower() or config.model_type == "phobert":
-            raise SlowTokenizerError(f"'{checkpoint}' cannot be used: {_PHOBERT_HINT}") from exc
-        raise _classify_load_error(checkpoint, exc) from exc
-    if not getattr(tokenizer, "is_fast", False):
-        hint = (
-            _PHOBERT_HINT
-            if "phobert" in checkpoint.lower()
-            else (
-                "Extractive QA needs a fast (Rust) tokenizer for character offsets; convert the "
-                "tokenizer with `PreTrainedTokenizerFast` or pick a checkpoint that ships tokenizer.json."
-            )
-        )
-        raise SlowTokenizerError(f"'{checkpoint}' has no fast tokenizer. {hint}")
-    try:
-        model, info = AutoModelForQuestionAnswering.from_pretrained(
-            checkpoint, config=config, output_loading_info=True, **hub, **model_kwargs,
-            **({"dtype": dtype} if dtype is not None else {}),
-        )
-    except ValueError as exc:
-        raise NotAQAModelError(
-            f"'{checkpoint}' is a '{config.model_type}' model, which has no question-answering "
-            "head in transformers. Pick an encoder such as XLM-R, BERT or mDeBERTa."
-        ) from exc
-    except Exception as exc:
-        raise _classify_load_error(checkpoint, exc) from exc
-    if any("qa_outputs" in key for key in info.get("missing_keys", [])):
-        warnings.warn(
-            f"'{checkpoint}' has no trained question-answering head: the head was initialised at "
-            "random, so its answers are meaningless until it is fine-tuned "
-            "(python -m train.finetune --model-name-or-path " + checkpoint + ").",
-            UntrainedHeadWarning,
-            stacklevel=3,
-        )
-    return config, tokenizer, model
-
-
 def _inputs_to(dtype):
     """A forward pre-hook casting a module's tensor inputs to ``dtype``."""
 
@@ -285,10 +148,26 @@ def _matmuls_only(device: str, dtype) -> bool:
 class Reader:
     """A QA checkpoint ready to answer questions about Vietnamese (or any) passages."""
 
-    def __init__(self, model, tokenizer, checkpoint: str = "", device: str = "cpu", dtype=None):
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        checkpoint: str = "",
+        device: str = "cpu",
+        dtype=None,
+        defaults: AnswerOptions | None = None,
+        defaults_source: str = "",
+        warnings: Sequence[str] = (),
+    ):
+        """``defaults``: the options of calls that do not give them (``build_reader`` reads a
+        checkpoint's ``viqa_training.json``); ``defaults_source`` says where they come from;
+        ``warnings`` go on every prediction (an untrained QA head)."""
         import torch
 
         self.checkpoint = checkpoint
+        self.defaults = defaults if defaults is not None else AnswerOptions()
+        self.defaults_source = defaults_source or "library defaults"
+        self.warnings = tuple(warnings)
         self.device = device
         self.dtype = dtype if dtype is not None else torch.float32
         self.tokenizer = tokenizer
@@ -309,28 +188,46 @@ class Reader:
     def __repr__(self) -> str:
         return f"Reader({self.checkpoint!r}, device={self.device!r}, dtype={self.dtype})"
 
+    @property
+    def precision(self) -> str:
+        """How the forward pass computes, e.g. ``float32`` or ``bfloat16 matmuls, float32
+        elsewhere`` (the CPU half-precision mode)."""
+        name = str(self.dtype).replace("torch.", "")
+        if _matmuls_only(self.device, self.dtype):
+            return f"{name} matmuls, float32 elsewhere"
+        return name
+
+    def describe_defaults(self) -> str:
+        """Which answer settings are in force when a call gives none, and where they come
+        from, e.g. ``as trained (viqa_training.json): windows of 256 tokens (stride 64), ...``."""
+        return f"{self.defaults_source}: {self.defaults.describe()}"
+
     # ---- public API ----------------------------------------------------------------------
     def answer(
         self,
         question: str,
         context: str,
-        top_n: int = 5,
-        max_answer_length: int = 30,
-        max_length: int = 384,
-        doc_stride: int = 128,
-        allow_no_answer: bool = False,
-        null_threshold: float = 0.0,
-        max_question_length: int = 64,
+        top_n: int | None = None,
+        max_answer_length: int | None = None,
+        max_length: int | None = None,
+        doc_stride: int | None = None,
+        allow_no_answer: bool | None = None,
+        null_threshold: float | None = None,
+        max_question_length: int | None = None,
     ) -> Prediction:
-        """Ranked answer spans of ``question`` in ``context``; offsets index ``context`` as given."""
-        options = AnswerOptions(
-            top_n,
-            max_answer_length,
-            max_length,
-            doc_stride,
-            allow_no_answer,
-            null_threshold,
-            max_question_length,
+        """Ranked answer spans of ``question`` in ``context``; offsets index ``context`` as given.
+
+        Options left at ``None`` come from ``self.defaults`` (the checkpoint's trained settings,
+        else 5 answers of up to 30 tokens, windows of 384 tokens with stride 128, no-answer off).
+        """
+        options = self.defaults.with_overrides(
+            top_n=top_n,
+            max_answer_length=max_answer_length,
+            max_length=max_length,
+            doc_stride=doc_stride,
+            allow_no_answer=allow_no_answer,
+            null_threshold=null_threshold,
+            max_question_length=max_question_length,
         )
         return self._predict([question], [context], options, batch_size=None, progress=False)[0]
 
@@ -343,13 +240,16 @@ class Reader:
         progress: bool = False,
         **options,
     ) -> list[Prediction]:
-        """``answer`` for many questions; windows run in batches of ``batch_size``."""
+        """``answer`` for many questions (same options, same defaults); windows run in
+        batches of ``batch_size``."""
         if len(questions) != len(contexts):
             raise InputError(
                 f"Got {len(questions)} questions but {len(contexts)} contexts; pass one context "
                 "per question (repeat a context for several questions)."
             )
-        return self._predict(questions, contexts, AnswerOptions(**options), batch_size, progress)
+        return self._predict(
+            questions, contexts, self.defaults.with_overrides(**options), batch_size, progress
+        )
 
     # ---- internals -----------------------------------------------------------------------
     def _predict(self, questions, contexts, options: AnswerOptions, batch_size, progress):
@@ -398,6 +298,7 @@ class Reader:
                     tokens=tokens,
                     n_windows=int(rows.sum()),
                     checkpoint=self.checkpoint,
+                    warnings=list(self.warnings),
                 )
             )
         return predictions
@@ -457,9 +358,9 @@ def validate_text(question, context) -> None:
             f"Question and context must be text; got {type(question).__name__} and "
             f"{type(context).__name__}."
         )
-    if not question.strip():
+    if is_blank(question):
         raise InputError("The question is empty: type a question about the passage.")
-    if not context.strip():
+    if is_blank(context):
         raise InputError("The context is empty: paste the passage that holds the answer.")
 
 
@@ -474,17 +375,27 @@ def build_reader(checkpoint: str | Path, device: str | None = None, dtype=None) 
     """A new ``Reader`` for ``checkpoint`` (Hub id or local directory), outside any cache.
 
     ``device`` defaults to cuda, then mps, then cpu; ``dtype`` to what the hardware runs
-    natively (bfloat16 on GPUs and on CPUs with AVX512-BF16/AMX, float32 elsewhere).
+    natively (bfloat16 on GPUs and on CPUs with AVX512-BF16/AMX, float32 elsewhere). The
+    reader's default answer options are the checkpoint's trained ones (``viqa_training.json``).
+    Logs one line: what was loaded, its size, precision and answer settings.
     """
     import torch
 
     device = device or default_device()
     torch_dtype = resolve_dtype(dtype, device)
     # Matmuls-only readers load float32 weights; the Reader converts their linear layers.
-    _, tokenizer, model = load_components(
+    loaded = load_checkpoint(
         str(checkpoint), torch.float32 if _matmuls_only(device, torch_dtype) else torch_dtype
     )
-    return Reader(model, tokenizer, str(checkpoint), device, torch_dtype)
+    defaults, source = checkpoint_defaults(loaded.name)
+    reader = Reader(
+        loaded.model, loaded.tokenizer, str(checkpoint), device, torch_dtype,
+        defaults=defaults, defaults_source=source, warnings=loaded.warnings(),
+    )
+    logger.info(
+        "%s on %s; answers %s", loaded.summary(reader.precision), device, reader.describe_defaults()
+    )
+    return reader
 
 
 def load_reader(checkpoint: str | Path, device: str | None = None, dtype=None) -> Reader:

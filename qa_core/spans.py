@@ -6,7 +6,9 @@ Rules (the same for the reader, evaluation and training):
   ``>= 0``), ``i <= j`` and ``j - i + 1 <= max_answer_length``. Its score is
   ``start_logits[i] + end_logits[j]``.
 * Its text is ``context[offsets[i][0]:offsets[j][1]]`` with surrounding whitespace trimmed (and
-  the offsets moved to match): XLM-R-style offsets include the leading space.
+  the offsets moved to match): XLM-R-style offsets include the leading space. Zero-width
+  spaces (U+200B/200C/200D) and U+FEFF count as whitespace, so no answer starts or ends with one
+  and a span of nothing else is no candidate.
 * Candidates are unique *character* spans: a span seen in several overlapping windows (or two
   token spans that trim to the same text) keeps its highest score.
 * ``probability`` is a softmax over the scores of all valid unique spans of the example, plus
@@ -30,10 +32,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa_core.textnorm import to_nfc
+from qa_core.textnorm import is_space, to_nfc
 from qa_core.types import Answer, SpanResult
 
-_SPACE_TABLE = np.array([chr(c).isspace() for c in range(0x3001)], dtype=bool)  # all spaces < U+3001
+# Whitespace in the Basic Multilingual Plane (none lies above it), invisible spaces included.
+_SPACE_TABLE = np.array([is_space(chr(c)) for c in range(0x10000)], dtype=bool)
 
 
 @dataclass
@@ -64,7 +67,7 @@ def trim_maps(context: str) -> tuple[np.ndarray, np.ndarray]:
     """
     n = len(context)
     codes = np.frombuffer(context.encode("utf-32-le"), dtype=np.uint32)
-    non_space = ~((codes <= 0x3000) & _SPACE_TABLE[np.minimum(codes, 0x3000)])  # (n,)
+    non_space = ~((codes <= 0xFFFF) & _SPACE_TABLE[np.minimum(codes, 0xFFFF)])  # (n,)
     pos = np.arange(n)
     first = np.empty(n + 1, dtype=np.int64)
     first[n] = n

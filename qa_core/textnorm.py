@@ -13,6 +13,30 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# Zero-width space, non-joiner, joiner and the byte-order mark: invisible, not str.isspace(),
+# yet common in text pasted from the web or Word. They count as whitespace when answers are
+# trimmed and when a question or context is checked for being empty.
+INVISIBLE_SPACES = "\u200b\u200c\u200d\ufeff"
+
+
+def is_space(char: str) -> bool:
+    """Whitespace, the invisible characters above included.
+
+    >>> is_space("\u200b"), is_space(" "), is_space("a")
+    (True, True, False)
+    """
+    return char.isspace() or char in INVISIBLE_SPACES
+
+
+def is_blank(text: str) -> bool:
+    """True when ``text`` holds nothing but whitespace and invisible characters.
+
+    >>> is_blank(" \u200b\ufeff\n"), is_blank("\u200bHà Nội")
+    (True, False)
+    """
+    return all(is_space(c) for c in text)  # stops at the first visible character
+
+
 
 @dataclass(frozen=True)
 class NormalizedText:

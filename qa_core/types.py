@@ -61,6 +61,8 @@ class Prediction(SpanResult):
     tokens: list[TokenScore] = field(default_factory=list)
     n_windows: int = 0
     checkpoint: str = ""
+    # What the user must know about these answers (e.g. the QA head is untrained).
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self, include_tokens: bool = False) -> dict:
         out = {
@@ -72,6 +74,7 @@ class Prediction(SpanResult):
             "null_probability": self.null_probability,
             "n_windows": self.n_windows,
             "answers": [a.to_dict() for a in self.answers],
+            "warnings": list(self.warnings),
         }
         if include_tokens:
             out["tokens"] = [t.to_dict() for t in self.tokens]

@@ -14,11 +14,17 @@ from qa_core import checkpoints as ck
 from qa_core.errors import HubUnreachableError, UntrainedHeadWarning
 
 
-def fake_checkpoint(path, architecture="XLMRobertaForQuestionAnswering", tokenizer="tokenizer.json"):
+def fake_checkpoint(
+    path, architecture="XLMRobertaForQuestionAnswering", tokenizer="tokenizer.json",
+    weights="pytorch_model.bin",
+):
+    """The files discovery looks at (weights: a few bytes of an old-style pickle)."""
     path.mkdir(parents=True)
     (path / "config.json").write_text(json.dumps({"architectures": [architecture]}))
     if tokenizer:
         (path / tokenizer).write_text("{}")
+    if weights:
+        (path / weights).write_bytes(b"\x80\x02}q\x00.")
     return path
 
 
@@ -65,9 +71,12 @@ def test_models_dir_comes_from_the_environment(tmp_path, monkeypatch):
     assert [v for _, v in choices[1:]] == [c.hub_id for c in ck.PUBLIC_CHECKPOINTS]
 
 
-def test_without_local_models_the_default_is_the_first_public_one(tmp_path):
+def test_without_local_models_the_default_is_the_open_permissive_public_one(tmp_path):
     assert ck.discover_local_checkpoints(tmp_path / "missing") == []
-    assert ck.default_checkpoint(tmp_path / "missing") == ck.PUBLIC_CHECKPOINTS[0].hub_id
+    default = ck.default_checkpoint(tmp_path / "missing")
+    assert default == ck.PUBLIC_CHECKPOINTS[0].hub_id == "deepset/xlm-roberta-base-squad2"
+    first = ck.PUBLIC_CHECKPOINTS[0]
+    assert not first.gated and first.permissive
 
 
 def test_discovers_the_tiny_fixture_checkpoints(tiny_checkpoints, tmp_path):

@@ -6,11 +6,10 @@ import logging
 import warnings
 from pathlib import Path
 
+from qa_core.checkpoints import TINY_BASE_DIR  # the app's checkpoint scan skips this folder
 from train.args import TINY_PREFIX, ModelArguments, TrainConfigError
 
 logger = logging.getLogger(__name__)
-
-TINY_BASE_DIR = ".tiny-base"  # hidden, so the app's checkpoint scan skips the random model
 
 
 def resolve_checkpoint(args: ModelArguments, output_dir: str | Path) -> str:
