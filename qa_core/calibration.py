@@ -52,7 +52,7 @@ def reliability(probabilities: Sequence[float], correct: Sequence[float], n_bins
             f"Got {p.shape} probabilities and {c.shape} correctness values; pass two flat "
             "sequences of the same length."
         )
-    if p.size and (np.nanmin(p) < 0.0 or np.nanmax(p) > 1.0 or np.isnan(p).any()):
+    if not np.all((p >= 0.0) & (p <= 1.0)):  # NaN fails both
         raise ValueError("Probabilities must lie in [0, 1]; got values outside it (or NaN).")
     if n_bins < 1:
         raise ValueError(f"n_bins={n_bins}: use at least one bin (10 is usual).")

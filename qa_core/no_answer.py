@@ -66,7 +66,8 @@ class NullSweep:
         return self.totals[n_answered] / len(self.ids)
 
     def best(self) -> tuple[float, float]:
-        """The first candidate with the highest F1: ``(threshold, F1)``."""
+        """The first candidate with the highest F1: ``(threshold, F1)``; 0.0 stands in for an
+        infinite threshold."""
         best_threshold, best_n = self.candidates[0]
         for threshold, n in self.candidates[1:]:
             if self.totals[n] > self.totals[best_n]:
@@ -100,7 +101,7 @@ def null_sweep(
     margins = [null_margin(results[q]) for q in order]
     score = sum(null.values())
     totals = [score]
-    candidates = [(margins[0] - 1.0 if math.isfinite(margins[0]) else 0.0, 0)]
+    candidates = [(margins[0] - 1.0, 0)]  # -inf when some question has no null score
     for i, qid in enumerate(order):
         if not math.isfinite(margins[i]) and margins[i] > 0:
             break  # no span to answer with, whatever the threshold
