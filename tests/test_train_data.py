@@ -8,8 +8,15 @@ import pytest
 from transformers import AutoTokenizer
 
 from qa_core.windows import WindowConfig
-from train.args import TrainConfigError
-from train.data import has_unanswerable, load_questions, split_spec, tokenize
+from train.args import DataArguments, TrainConfigError
+from train.data import (
+    has_unanswerable,
+    load_questions,
+    load_run_questions,
+    require_labelled,
+    split_spec,
+    tokenize,
+)
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +80,70 @@ def test_eval_features_keep_what_span_search_needs(tokenizer, tmp_path):
     features = tokenize("eval", data, tokenizer, WindowConfig(128, 32), cache_dir=str(tmp_path))
     assert {"example_id", "offset_mapping", "cls_index"} <= set(features.column_names)
     assert set(features["example_id"]) == set(data["id"])
+
+
+def _write_jsonl(path, rows):
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    return str(path)
+
+
+def _row(qid, answers, **extra):
+    return {
+        "id": qid,
+        "context": "Huế là cố đô.",
+        "question": "Cố đô là gì?",
+        "answers": answers,
+        **extra,
+    }
+
+
+HUE = {"text": ["Huế"], "answer_start": [0]}
+NONE = {"text": [], "answer_start": []}
+
+
+def test_unlabelled_rows_are_not_unanswerable_and_are_refused_for_training(tmp_path):
+    mixed = _write_jsonl(
+        tmp_path / "mixed.jsonl",
+        [_row("a", HUE), _row("u", NONE, is_impossible=False), _row("n", NONE, is_impossible=True)],
+    )
+    data = load_questions([mixed], "train")
+    assert has_unanswerable(data)  # "n" is marked unanswerable
+    assert not has_unanswerable(data.select([0, 1]))  # "u" has no label: says nothing
+    with pytest.raises(TrainConfigError, match="1 of the 3 training questions of mixed.jsonl"):
+        require_labelled(data, "mixed.jsonl")
+    require_labelled(data.select([0, 2]), "labelled rows")  # no error
+
+
+def _data_args(train, eval_=None, **extra):
+    return DataArguments(train_dataset=[train], eval_dataset=[eval_] if eval_ else None, **extra)
+
+
+def test_run_questions_check_the_data_before_any_model(tmp_path):
+    train = _write_jsonl(tmp_path / "train.jsonl", [_row("a", HUE), _row("n", NONE)])
+    mixed = _write_jsonl(
+        tmp_path / "dev.jsonl", [_row("d", HUE), _row("u", NONE, is_impossible=False)]
+    )
+    unlabelled = _write_jsonl(tmp_path / "test.jsonl", [_row("t", NONE, is_impossible=False)])
+    questions = load_run_questions(_data_args(train, mixed), evaluate=True)
+    assert questions.train["id"] == ["a", "n"]
+    assert questions.eval["id"] == ["d"]  # the unlabelled question is not evaluated
+    assert load_run_questions(_data_args(train, mixed), evaluate=False).eval is None
+    with pytest.raises(TrainConfigError, match="has no gold answers.*--eval-strategy no"):
+        load_run_questions(_data_args(train, unlabelled), evaluate=True)
+    with pytest.raises(TrainConfigError, match="training questions of .*test.jsonl"):
+        load_run_questions(_data_args(unlabelled), evaluate=False)
+
+
+def test_mixing_sources_with_and_without_uit_id(tmp_path):
+    uit = _write_jsonl(tmp_path / "uit.jsonl", [_row("a", HUE, uit_id="uit_000001")])
+    plain = _write_jsonl(tmp_path / "plain.jsonl", [_row("b", HUE)])
+    assert load_questions([uit], "train")["uit_id"] == ["uit_000001"]
+    mixed = load_questions([uit, plain], "train")
+    assert len(mixed) == 2 and "uit_id" not in mixed.column_names
+
+
+def test_a_file_is_logged_as_the_whole_file_not_train(tmp_path, caplog):
+    path = _write_jsonl(tmp_path / "test.jsonl", [_row("a", HUE)])
+    with caplog.at_level("INFO", logger="train.data"):
+        load_questions([path], None)
+    assert f"{path} [whole file]: 1 questions" in caplog.text

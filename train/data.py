@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import datasets
 from datasets.fingerprint import Hasher
 
-from qa_core.sources import default_cache_dir, load_source
+from qa_core.sources import UnlabelledDataError, default_cache_dir, labelled_only, load_source
 from qa_core.windows import WindowConfig, prepare_eval_features, prepare_train_features
 from train.args import TrainConfigError
 
 logger = logging.getLogger(__name__)
+
 
 def split_spec(spec: str, default_split: str) -> tuple[str, str]:
     """``"SOURCE:SPLIT"`` → (source, split); a bare source gets ``default_split``.
@@ -47,7 +48,7 @@ def load_questions(
     With several sources, ids are prefixed with the source name so they stay unique (the sample
     data, for instance, has the same ids in every split).
     """
-    parts = []
+    parts: list[datasets.Dataset] = []
     for spec in specs:
         source, split = split_spec(spec, default_split)
         loaded = load_source(source, split, cache_dir=cache_dir)
@@ -61,6 +62,10 @@ def load_questions(
                 desc=f"Prefixing ids of {source}",
             )
         parts.append(dataset)
+    if len(parts) > 1:
+        # Columns some sources have and others lack (uit_id) cannot be concatenated.
+        common = set.intersection(*(set(part.column_names) for part in parts))
+        parts = [part.remove_columns(sorted(set(part.column_names) - common)) for part in parts]
     dataset = parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)
     if max_samples is not None:
         dataset = dataset.select(range(min(max_samples, len(dataset))))
@@ -71,13 +76,72 @@ def load_questions(
     return dataset
 
 
+@dataclass
+class RunQuestions:
+    """The questions of a training run, loaded and checked before any model is built."""
+
+    train: datasets.Dataset
+    eval: datasets.Dataset | None = None  # None when the run does not evaluate
+
+
+def load_run_questions(data, evaluate: bool) -> RunQuestions:
+    """Training and (when ``evaluate``) evaluation questions of ``data`` (``DataArguments``),
+    checked so that data errors come before a model is built or downloaded: every training
+    question must have a gold label (:func:`require_labelled`); evaluation scores only the
+    labelled questions and refuses a split with none."""
+    train = load_questions(
+        data.train_dataset, data.train_split, data.max_train_samples, data.dataset_cache_dir
+    )
+    require_labelled(train, ", ".join(data.train_dataset))
+    if not evaluate:
+        return RunQuestions(train)
+    sources = data.eval_dataset or data.train_dataset
+    what = f"The evaluation data ({', '.join(sources)}, {data.eval_split})"
+    examples = load_questions(
+        sources, data.eval_split, data.max_eval_samples, data.dataset_cache_dir
+    )
+    try:
+        examples, skipped = labelled_only(examples, what)
+    except UnlabelledDataError as exc:
+        raise TrainConfigError(f"{exc} Or train without evaluation: --eval-strategy no.") from None
+    if skipped:
+        logger.warning(
+            "%s: %d questions without a gold answer are not evaluated; %d are.",
+            what,
+            skipped,
+            len(examples),
+        )
+    return RunQuestions(train, examples)
+
+
 def _prefix_ids(batch: dict, prefix: str) -> dict:
     return {"id": [prefix + i for i in batch["id"]]}
 
 
 def has_unanswerable(dataset: datasets.Dataset) -> bool:
-    """True when some question has no gold answer (SQuAD v2-style data)."""
-    return any(len(answers["text"]) == 0 for answers in dataset["answers"])
+    """True when some question is unanswerable (SQuAD v2-style data): no answers, and
+    labelled as such (an unlabelled question says nothing either way)."""
+    labelled = list(dataset["labelled"]) if "labelled" in dataset.column_names else None
+    return any(
+        len(answers["text"]) == 0 and (labelled is None or labelled[i])
+        for i, answers in enumerate(dataset["answers"])
+    )
+
+
+def require_labelled(dataset: datasets.Dataset, what: str) -> None:
+    """Refuse training questions without a gold label: learnt as "no answer", they would
+    teach the model to give up on every one of them."""
+    if "labelled" not in dataset.column_names:
+        return
+    unlabelled = sum(not flag for flag in dataset["labelled"])
+    if unlabelled:
+        raise TrainConfigError(
+            f"{unlabelled:,} of the {len(dataset):,} training questions of {what} have no gold "
+            "answer and are not marked unanswerable (answers empty, is_impossible false or "
+            "absent): training on them would teach the model to answer 'no answer' to all of "
+            "them. Train on a split with answers (e.g. 'train'), or mark the questions that "
+            "really have no answer with is_impossible: true."
+        )
 
 
 def train_features(examples: dict, tokenizer, config: WindowConfig) -> dict:
