@@ -162,8 +162,8 @@ def main() -> None:
     import torch
     from gradio_client import Client
 
-    from qa_core import display
     from qa_core.checkpoints import load_uncached_reader
+    from ui import display
 
     work = Path(tempfile.mkdtemp(prefix="viqa-bench-app-"))
     ckpt = checkpoint(args.tiny, work)

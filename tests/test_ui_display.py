@@ -1,4 +1,4 @@
-"""qa_core.display: reader results → UI data, tested on hand-made results (no model)."""
+"""ui.display: reader results → UI data, tested on hand-made results (no model)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qa_core import display
 from qa_core.metrics import compute_all
 from qa_core.types import Answer, Prediction, TokenScore
+from ui import display
 
 
 def words_to_tokens(text: str, start_probs=None) -> list[TokenScore]:

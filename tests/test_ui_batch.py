@@ -1,0 +1,67 @@
+"""ui.batch: CSV/JSONL in, predictions and downloads out; bad files are clear messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+import pytest
+from ui_helpers import CONTEXT, QUESTION, make_state, reference
+
+from ui.batch import BatchHandlers
+
+
+@pytest.fixture(scope="module")
+def batch(models_dir, tmp_path_factory) -> BatchHandlers:
+    return BatchHandlers(make_state(models_dir), tmp_root=tmp_path_factory.mktemp("downloads"))
+
+
+def test_batch_csv_and_jsonl_give_downloads_matching_the_reader(batch, models_dir, tmp_path):
+    checkpoint = str(models_dir / "tiny-wordpiece")
+    rows = [{"id": "a", "question": QUESTION, "context": CONTEXT},
+            {"id": "b", "question": "Trận Bạch Đằng năm nào?", "context": CONTEXT}]
+    csv_path = tmp_path / "q.csv"
+    pd.DataFrame(rows).to_csv(csv_path, index=False)
+    jsonl_path = tmp_path / "q.jsonl"
+    jsonl_path.write_text("\n".join(json.dumps({k: v for k, v in r.items() if k != "id"},
+                                               ensure_ascii=False) for r in rows),
+                          encoding="utf-8")
+    for path, ids in ((csv_path, ["a", "b"]), (jsonl_path, ["row-1", "row-2"])):
+        summary, table, files = batch.batch(str(path), checkpoint, False, 30)
+        assert "Answered **2**" in summary
+        assert table["id"].tolist() == ids
+        expected = [reference(batch.app, checkpoint, r["question"], r["context"], top_n=1).best_text
+                    for r in rows]
+        assert table["answer"].tolist() == expected
+        csv_out, json_out = (Path(f) for f in files)
+        assert pd.read_csv(csv_out, keep_default_na=False)["answer"].tolist() == expected
+        assert [r["answer"] for r in json.loads(json_out.read_text(encoding="utf-8"))] == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("q.csv", "id,text\n1,hello\n", "no question or context column"),
+        ("q.csv", "question,context\n,Hà Nội\nAi?,\n", "row 1: empty question; row 2: empty context"),
+        ("q.jsonl", "{not json\n", "Could not read q.jsonl"),
+        ("q.csv", None, "Could not read q.csv"),  # binary garbage
+        ("q.txt", "question,context\n", "unsupported file type"),
+    ],
+)
+def test_bad_batch_files_are_a_clear_message(batch, tmp_path, name, content, message):
+    path = tmp_path / name
+    if content is None:
+        path.write_bytes(b"\xff\xfe\x00\x81garbage\x00\x9f")
+    else:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(gr.Error, match=message):
+        batch.batch(str(path), batch.app.default_checkpoint(), False, 30)
+
+
+def test_batch_rows_over_the_limit_are_refused(batch, tmp_path):
+    path = tmp_path / "many.csv"
+    pd.DataFrame({"question": ["Ai?"] * 51, "context": ["Ngô Quyền."] * 51}).to_csv(path)
+    with pytest.raises(gr.Error, match="limit is 50"):
+        batch.batch(str(path), batch.app.default_checkpoint(), False, 30)

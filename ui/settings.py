@@ -1,0 +1,44 @@
+"""What the app allows, read once from the ``VIQA_*`` environment at start-up."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from qa_core.checkpoints import DEFAULT_CACHE_SIZE, cache_size_from_env, positive_int_env
+from qa_core.reader import dtype_name
+
+
+def _dtype_env(name: str) -> str:
+    """A precision from the environment, checked at start-up (``auto`` when unset)."""
+    raw = os.environ.get(name, "")
+    try:
+        return dtype_name(raw)
+    except ValueError:
+        raise ValueError(
+            f"{name}={raw!r} is not a precision; use auto, float32, bfloat16 or float16."
+        ) from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the app allows, read once from the environment at start-up."""
+
+    max_context_chars: int = 20_000  # longer contexts are refused with a message
+    cache_size: int = DEFAULT_CACHE_SIZE  # readers kept in memory at once
+    concurrency: int = 2  # requests the queue runs at once
+    max_batch_rows: int = 1_000  # rows per batch upload
+    models_dir: str | None = None  # None: $VIQA_MODELS_DIR or models/
+    # Readers' precision; "auto" is what the hardware runs natively (bf16 matmuls on a CPU
+    # with AVX512-BF16), "float32" trades that speed for float32's exact scores.
+    dtype: str = "auto"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            max_context_chars=positive_int_env("VIQA_MAX_CONTEXT_CHARS", cls.max_context_chars),
+            cache_size=cache_size_from_env(),
+            concurrency=positive_int_env("VIQA_CONCURRENCY", cls.concurrency),
+            max_batch_rows=positive_int_env("VIQA_MAX_BATCH_ROWS", cls.max_batch_rows),
+            dtype=_dtype_env("VIQA_DTYPE"),
+        )

@@ -1,0 +1,149 @@
+"""Components and helpers shared by several tabs: checkpoint picker, answer options, result
+panel, dataset-source picker, and the error helpers that turn failures into page messages."""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import gradio as gr
+
+from qa_core.errors import QAError
+from qa_core.sources import NAMED_SOURCES
+from qa_core.types import Prediction
+from ui import display
+
+logger = logging.getLogger("viqa.app")
+
+UPLOAD = "upload"  # the source value that means "the file uploaded beside the picker"
+SOURCE_LABELS = {
+    "sample": "Bundled sample (54 questions, offline)",
+    "mlqa.vi.vi": "MLQA vi–vi",
+    "mlqa-translate-train.vi": "MLQA translate-train vi",
+    "xquad.vi": "XQuAD vi",
+    "uit-viquad2": "UIT-ViQuAD 2.0",
+}
+DATA_FILE_TYPES = [".json", ".jsonl", ".csv", ".parquet"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors → messages in the page
+# ---------------------------------------------------------------------------------------------
+def user_error(message: str, title: str = "Cannot do that", print_exception: bool = False) -> gr.Error:
+    """A ``gr.Error`` whose message is shown as text: Gradio renders these messages as HTML, and
+    they may quote the user's input (a checkpoint name, a file name)."""
+    return gr.Error(html.escape(message, quote=False), title=title, print_exception=print_exception)
+
+
+def warn_user(message: str) -> None:
+    """``gr.Warning`` with the message shown as text (see :func:`user_error`)."""
+    gr.Warning(html.escape(message, quote=False))
+
+
+@contextmanager
+def user_errors(action: str) -> Iterator[None]:
+    """Turn anything raised inside into a ``gr.Error`` shown in the page (never a traceback):
+    the engine's own messages as they are, anything unexpected with its type and the action."""
+    try:
+        yield
+    except gr.Error:
+        raise
+    except (QAError, ValueError) as exc:  # the engine's errors say what to change
+        raise user_error(str(exc), title=f"Cannot {action}") from exc
+    except Exception as exc:
+        logger.exception("Unexpected error while trying to %s", action)
+        raise user_error(
+            f"Unexpected {type(exc).__name__} while trying to {action}: {exc}. The app is still "
+            "running; check the input and try again.",
+            title=f"Cannot {action}", print_exception=True,
+        ) from exc
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoints and answer options
+# ---------------------------------------------------------------------------------------------
+def checkpoint_picker(choices: list[tuple[str, str]], label: str, value: str, elem_id: str,
+                      **kwargs) -> gr.Dropdown:
+    """A checkpoint dropdown that also takes any typed Hub id or local path."""
+    return gr.Dropdown(
+        choices=choices, value=value, label=label, allow_custom_value=True,
+        filterable=True, elem_id=elem_id, **kwargs,
+    )
+
+
+def answer_options(prefix: str = ""):
+    """Top-n, maximum answer length, allow-no-answer and threshold controls."""
+    with gr.Row():
+        top_n = gr.Slider(1, 20, value=5, step=1, label="Top-n candidates",
+                          elem_id=f"{prefix}top-n")
+        max_len = gr.Slider(1, 100, value=30, step=1, label="Max answer length (tokens)")
+    allow_null = gr.Checkbox(value=False, label="Allow “no answer” (SQuAD 2.0 style)",
+                             elem_id=f"{prefix}allow-null")
+    threshold = gr.Slider(-10, 10, value=0.0, step=0.1, label="No-answer threshold",
+                          info="“No answer” when null score − best span score is above this.")
+    return top_n, max_len, allow_null, threshold
+
+
+# ---------------------------------------------------------------------------------------------
+# One prediction shown
+# ---------------------------------------------------------------------------------------------
+def result_panel(prefix: str, score_map: bool = False):
+    """One prediction's components: outcome, highlighted context, heatmap, table (and, on the
+    Ask tab, the start × end score map beside the table)."""
+    outcome = gr.Markdown("", elem_classes=["viqa-outcome"], elem_id=f"{prefix}outcome")
+    highlighted = gr.HighlightedText(
+        label="Candidates at their exact place in the context", show_legend=False,
+        combine_adjacent=False, show_inline_category=True, elem_id=f"{prefix}highlight",
+        elem_classes=["viqa-highlight"],
+    )
+    heatmap = gr.Plot(label="Where an answer starts and ends: probability per token "
+                            "(drag the plot or the slider under it to scroll)",
+                      value=display.empty_figure(), elem_id=f"{prefix}heatmap")
+    with gr.Row(equal_height=False):
+        table = gr.Dataframe(
+            headers=display.CANDIDATE_COLUMNS, label="Top-n candidates (click a header to sort)",
+            interactive=False, wrap=True, elem_id=f"{prefix}table", max_height=460,
+            elem_classes=["viqa-table"], scale=5,
+            column_widths=["9%", "41%", "14%", "12%", "12%", "12%"],
+        )
+        if not score_map:
+            return outcome, highlighted, heatmap, table
+        span_map = gr.Plot(label="Start × end score map around the best spans",
+                           value=display.empty_figure(), elem_id=f"{prefix}score-map", scale=4)
+    return outcome, highlighted, heatmap, table, span_map
+
+
+def render_prediction(pred: Prediction, title: str | None = None):
+    """Values for :func:`result_panel`'s first four components: outcome text, highlighted
+    context, heatmap and candidate table."""
+    segments, colors = display.answer_highlights(pred.context, pred.answers, pred.no_answer)
+    return (
+        display.outcome_markdown(pred),
+        gr.HighlightedText(value=segments, color_map=colors),
+        display.token_heatmap(pred.tokens, [] if pred.no_answer else pred.answers, title=title),
+        display.candidate_table(pred.answers),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Dataset sources (Datasets and Evaluate tabs)
+# ---------------------------------------------------------------------------------------------
+def source_choices() -> list[tuple[str, str]]:
+    """The dataset picker: the bundled sample first, the named sources, then an upload."""
+    names = dict.fromkeys(["sample", *NAMED_SOURCES])
+    return [*((SOURCE_LABELS.get(n, n), n) for n in names), ("Upload a file…", UPLOAD)]
+
+
+def splits_for(source: str) -> gr.Dropdown:
+    """The split picker for a source: its named splits, or one split for a file."""
+    info = NAMED_SOURCES.get(source)
+    if info is None:
+        return gr.Dropdown(choices=["train"], value="train")
+    return gr.Dropdown(choices=list(info.splits), value=info.default_split)
+
+
+def source_changed(source: str):
+    """A new source: its splits, and the upload box only when uploading."""
+    return splits_for(source), gr.File(visible=source == UPLOAD)
