@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pytest
 
+from qa_core import question_type
 from train.evaluate import EvaluateArguments, evaluate, main
 from train.model_card import TrainingRecord
 
@@ -36,6 +38,57 @@ def test_writes_squad_files_and_prints_both_normalisations(tiny_checkpoints, tmp
     assert metrics["null_threshold"] == 0.0  # the sample has unanswerable questions
     table = capsys.readouterr().out
     assert "SQuAD (official script)" in table and "MLQA-vi" in table
+
+
+def test_analysis_files_and_a_comparison(tiny_checkpoints, tmp_path, capsys):
+    out = tmp_path / "eval"
+    code = main(
+        [
+            "--checkpoint",
+            str(tiny_checkpoints["unigram"]),
+            "--compare-to",
+            str(tiny_checkpoints["wordpiece"]),
+            "--dataset",
+            "sample",
+            "--max-samples",
+            "12",
+            "--output-dir",
+            str(out),
+            "--dtype",
+            "float32",
+        ]
+    )
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    predictions = json.loads((out / "predictions.json").read_text(encoding="utf-8"))
+    assert all(isinstance(t, str) for t in predictions.values())  # still the official format
+    for name in ("by_question_type", "by_answer_length", "by_context_windows", "by_answerable"):
+        assert sum(s["count"] for s in metrics[name].values()) == 12
+        for s in metrics[name].values():
+            assert set(s) == {"count", "squad", "mlqa_vi"} and set(s["squad"]) == {"exact", "f1"}
+    assert len(metrics["calibration"]["bins"]) == 10 and 0 <= metrics["calibration"]["ece"] <= 1
+    assert metrics["no_answer_curve"]["chosen"]["threshold"] == metrics["null_threshold"]
+    detail = (out / "predictions_detail.jsonl").read_text(encoding="utf-8")
+    rows = [json.loads(line) for line in detail.splitlines()]
+    assert [r["id"] for r in rows] == list(predictions)
+    assert all(r["question_type"] == question_type(r["question"]) for r in rows)
+    assert all(r["prediction"] == predictions[r["id"]] for r in rows)
+    types = Counter(r["question_type"] for r in rows)
+    assert {k: v["count"] for k, v in metrics["by_question_type"].items()} == types
+
+    comparison = json.loads((out / "comparison.json").read_text(encoding="utf-8"))
+    b_metrics = json.loads((out / "compare_to" / "metrics.json").read_text(encoding="utf-8"))
+    assert comparison["questions"] == 12 and comparison["n_resamples"] == 1000
+    f1 = comparison["mlqa_vi"]["f1"]
+    assert f1["a"] == pytest.approx(metrics["mlqa-vi"]["f1"])
+    assert f1["b"] == pytest.approx(b_metrics["mlqa-vi"]["f1"])
+    assert f1["delta"] == pytest.approx(f1["a"] - f1["b"])
+    assert f1["low"] <= f1["delta"] <= f1["high"]
+    assert sum(comparison["squad"]["wins"].values()) == 12
+    assert set(comparison["by_question_type"]) == set(metrics["by_question_type"])
+    printed = capsys.readouterr().out
+    assert "| question type | questions |" in printed and "expected calibration error" in printed
+    assert "95% paired bootstrap intervals (1000 resamples, seed 0)" in printed
 
 
 def test_uses_the_threshold_saved_by_training(tiny_checkpoints, tmp_path):

@@ -4,6 +4,14 @@
 --output-dir D`` writes ``predictions.json`` (SQuAD format: ``{id: text}``, "" for no answer),
 ``nbest_predictions.json`` and ``metrics.json`` (both normalisations) into ``D`` and prints a
 table. The model runs through ``qa_core.load_reader``, exactly as in the app.
+
+``metrics.json`` also holds the analysis of ``qa_core.analysis``: EM and F1 by question type,
+answer length, context windows and answerability, the calibration of the model's confidence
+and, on data with unanswerable questions, the no-answer trade-off curve; each question's row
+(its type, slices, prediction and scores) goes to ``predictions_detail.jsonl``.
+``--compare-to B`` evaluates a second checkpoint on the same questions (its files go to
+``D/compare_to``) and writes ``comparison.json``: ΔEM and ΔF1 with 95% paired bootstrap
+intervals, win/tie/loss counts and the per-slice deltas.
 """
 
 from __future__ import annotations
@@ -12,16 +20,20 @@ import json
 import logging
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from transformers import HfArgumentParser
 
+from qa_core.analysis import Analysis, analyse, compare_analyses
 from qa_core.types import SpanResult
 from train.args import TrainConfigError
+from train.report import format_breakdowns, format_calibration, format_comparison
 from train.scoring import Scores, format_table, nbest
 
 logger = logging.getLogger("train.evaluate")
+
+DETAIL_FILE = "predictions_detail.jsonl"  # one row per question, with its question type
 
 
 @dataclass
@@ -51,6 +63,14 @@ class EvaluateArguments:
         default=None,
         metadata={
             "help": "Where the three files go (default: outputs/eval/<checkpoint>_<dataset>)."
+        },
+    )
+    compare_to: str | None = field(
+        default=None,
+        metadata={
+            "help": "A second checkpoint (B) to evaluate on the same questions with the same "
+            "options: writes comparison.json (A - B with paired bootstrap intervals) and B's "
+            "files under OUTPUT_DIR/compare_to."
         },
     )
     max_length: int | None = field(
@@ -101,8 +121,15 @@ class EvaluateArguments:
             raise TrainConfigError("Pass --null-threshold or --tune-null-threshold, not both.")
 
 
-def write_outputs(directory: str | Path, scores: Scores, results: Mapping[str, SpanResult]) -> dict:
-    """``predictions.json``, ``nbest_predictions.json`` and ``metrics.json`` in ``directory``."""
+def write_outputs(
+    directory: str | Path,
+    scores: Scores,
+    results: Mapping[str, SpanResult],
+    analysis: Analysis | None = None,
+) -> dict:
+    """``predictions.json``, ``nbest_predictions.json`` and ``metrics.json`` in ``directory``;
+    with an ``analysis``, ``metrics.json`` gains it and ``predictions_detail.jsonl`` is written
+    (one JSON object per question: ``predictions.json`` stays the official scorer's format)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     files = {
@@ -110,11 +137,17 @@ def write_outputs(directory: str | Path, scores: Scores, results: Mapping[str, S
         "nbest_predictions.json": nbest(results),
         "metrics.json": {**scores.metrics, "null_threshold": scores.null_threshold},
     }
+    if analysis is not None:
+        files["metrics.json"] = {**files["metrics.json"], **analysis.metrics()}
     paths = {}
     for name, content in files.items():
         path = directory / name
         path.write_text(json.dumps(content, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         paths[name] = path
+    if analysis is not None:
+        path = paths[DETAIL_FILE] = directory / DETAIL_FILE
+        lines = (json.dumps(row, ensure_ascii=False) + "\n" for row in analysis.rows)
+        path.write_text("".join(lines), encoding="utf-8")
     return paths
 
 
@@ -176,16 +209,40 @@ def answer_and_score(cfg: EvaluateArguments) -> tuple[dict[str, SpanResult], Sco
     return results, scores
 
 
-def evaluate(cfg: EvaluateArguments) -> dict:
-    """:func:`answer_and_score`, then the three files; returns the metrics
-    (``{"squad": {...}, "mlqa-vi": {...}, "null_threshold": ..., "output_dir": ...}``)."""
+def _answer_and_analyse(cfg: EvaluateArguments, out_dir: Path) -> tuple[Analysis, dict]:
+    """:func:`answer_and_score`, the analysis and the files; returns the analysis and the
+    metrics (``{"squad": {...}, "mlqa-vi": {...}, "null_threshold": ..., "by_...": ...}``)."""
     results, scores = answer_and_score(cfg)
+    analysis = analyse(
+        results, scores.references or {}, scores.predictions, null_threshold=scores.null_threshold
+    )
+    paths = write_outputs(out_dir, scores, results, analysis)
+    logger.info("Wrote %s", ", ".join(str(p) for p in paths.values()))
+    metrics = {**scores.metrics, "null_threshold": scores.null_threshold}
+    return analysis, {**metrics, **analysis.metrics(), "output_dir": str(out_dir)}
+
+
+def evaluate(cfg: EvaluateArguments) -> dict:
+    """:func:`answer_and_score`, then the files; returns the metrics (``{"squad": {...},
+    "mlqa-vi": {...}, "null_threshold": ..., "by_question_type": ..., "output_dir": ...}``),
+    with ``"comparison"`` (what ``comparison.json`` holds) when ``cfg.compare_to`` is set."""
     out_dir = (
         Path(cfg.output_dir) if cfg.output_dir else _default_output_dir(cfg.checkpoint, cfg.dataset)
     )
-    paths = write_outputs(out_dir, scores, results)
-    logger.info("Wrote %s", ", ".join(str(p) for p in paths.values()))
-    return {**scores.metrics, "null_threshold": scores.null_threshold, "output_dir": str(out_dir)}
+    analysis, metrics = _answer_and_analyse(cfg, out_dir)
+    if cfg.compare_to:
+        other = replace(cfg, checkpoint=cfg.compare_to, compare_to=None)
+        analysis_b, _ = _answer_and_analyse(other, out_dir / "compare_to")
+        try:
+            comparison = compare_analyses(analysis, analysis_b)
+        except ValueError as exc:  # different questions: a user's mistake, said plainly
+            raise TrainConfigError(str(exc)) from None
+        comparison = {"a_name": cfg.checkpoint, "b_name": cfg.compare_to, **comparison}
+        path = out_dir / "comparison.json"
+        path.write_text(json.dumps(comparison, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        logger.info("Wrote %s", path)
+        metrics["comparison"] = comparison
+    return metrics
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     print(format_table(metrics))
     if metrics["null_threshold"] is not None:
         print(f"\nno-answer threshold: {metrics['null_threshold']:.3f}")
+    print("\n" + format_breakdowns(metrics) + "\n\n" + format_calibration(metrics["calibration"]))
+    if "comparison" in metrics:
+        print("\n" + format_comparison(metrics["comparison"]))
     return 0
 
 

@@ -27,6 +27,7 @@ class Scores:
     metrics: dict[str, dict]  # {"squad": {...}, "mlqa-vi": {...}} from qa_core.metrics
     predictions: dict[str, str]
     null_threshold: float | None  # None when no-answer was not allowed
+    references: Mapping[str, Sequence[str]] | None = None  # the gold answers scored against
 
     def flat(self) -> dict[str, float]:
         """``{"squad_f1": ..., "mlqa_vi_exact_match": ..., "null_threshold": ...}`` for logs."""
@@ -63,7 +64,9 @@ def score_results(
         )
     # Without no-answer, an infinite threshold: always the best span.
     predictions = predictions_at(results, math.inf if threshold is None else threshold)
-    return Scores(compute_all(references, predictions), predictions, threshold)
+    return Scores(
+        compute_all(references, predictions), predictions, threshold, references=references
+    )
 
 
 def nbest(results: Mapping[str, SpanResult]) -> dict[str, list[dict]]:
