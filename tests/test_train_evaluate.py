@@ -139,3 +139,94 @@ def test_conflicting_threshold_options():
         EvaluateArguments(
             checkpoint="x", dataset=["sample"], null_threshold=1.0, tune_null_threshold=True
         )
+
+
+def _squad_file(path, qas, context="Huế là cố đô của Việt Nam. Hà Nội là thủ đô."):
+    data = {
+        "version": "v2.0",
+        "data": [{"title": "t", "paragraphs": [{"context": context, "qas": qas}]}],
+    }
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return str(path)
+
+
+def _no_model(monkeypatch):
+    """Fail the test if a model is loaded: data errors must come first."""
+    import qa_core.reader
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a model was loaded before the data was checked")
+
+    monkeypatch.setattr(qa_core.reader, "load_reader", refuse)
+
+
+@pytest.mark.parametrize(
+    ("qas", "message"),
+    [
+        ([{"id": "t1", "question": "?", "answers": [], "is_impossible": False}], "no gold answers"),
+        ([{"id": "t1", "question": "?", "answers": "Huế"}], "'answers' is a string"),
+    ],
+)
+def test_data_errors_come_before_the_model_and_leave_no_folder(
+    tiny_checkpoints, tmp_path, capsys, monkeypatch, qas, message
+):
+    _no_model(monkeypatch)
+    out = tmp_path / "out"
+    data = _squad_file(tmp_path / "test.json", qas)
+    code = main(
+        [
+            "--checkpoint",
+            str(tiny_checkpoints["unigram"]),
+            "--dataset",
+            data,
+            "--output-dir",
+            str(out),
+        ]
+    )
+    assert code == 2 and message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_predictions_of_a_file_with_repeated_ids_score_the_same_in_the_metrics_cli(
+    tiny_checkpoints, tmp_path, capsys, caplog
+):
+    from qa_core.metrics import main as metrics_main
+
+    hue = [{"text": "Huế", "answer_start": 0}]
+    data = _squad_file(
+        tmp_path / "dups.json",
+        [
+            {"id": "d", "question": "Cố đô?", "answers": hue},
+            {"id": "d", "question": "Thủ đô?", "answers": [{"text": "Hà Nội", "answer_start": 27}]},
+            {"id": "d", "question": "Thủ đô Lào?", "answers": [], "is_impossible": True},
+            {"id": "u", "question": "Sông?", "answers": [], "is_impossible": False},
+        ],
+    )
+    out = tmp_path / "eval"
+    with caplog.at_level("INFO"):
+        code = main(
+            [
+                "--checkpoint",
+                str(tiny_checkpoints["unigram"]),
+                "--dataset",
+                data,
+                "--output-dir",
+                str(out),
+                "--dtype",
+                "float32",
+            ]
+        )
+    assert code == 0
+    assert "[whole file]" in caplog.text and "[train]" not in caplog.text
+    assert "1 questions have no gold answer and are skipped; 3 are evaluated" in caplog.text
+    capsys.readouterr()
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert set(json.loads((out / "predictions.json").read_text(encoding="utf-8"))) == {
+        "d",
+        "d-2",
+        "d-3",
+    }
+    assert metrics_main([data, str(out / "predictions.json"), "--normalization", "both"]) == 0
+    scored = json.loads(capsys.readouterr().out)
+    assert scored == {"squad": metrics["squad"], "mlqa-vi": metrics["mlqa-vi"]}
+    assert scored["squad"]["total"] == 3 and scored["squad"]["missing"] == 0

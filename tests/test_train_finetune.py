@@ -159,3 +159,71 @@ def test_a_failure_after_training_keeps_the_model(tiny_checkpoints, tmp_path, mo
         train(cfg)
     assert (out / "model.safetensors").is_file()  # saved before anything that can fail
     assert load_reader(str(out), device="cpu", dtype="float32").answer("Ai?", "Ngô Quyền.").answers
+
+
+def _no_model(monkeypatch):
+    """Fail the test if a base model is built or loaded: data errors must come first."""
+    from train import model
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a model was built before the data was checked")
+
+    monkeypatch.setattr(model, "load_model_and_tokenizer", refuse)
+    monkeypatch.setattr(model, "resolve_checkpoint", refuse)
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"answers": "Huế"}, "'answers' is a string"),
+        ({"answers": [], "is_impossible": False}, "have no gold answer and are not marked"),
+    ],
+)
+def test_data_errors_come_before_the_model_and_leave_no_folder(
+    tmp_path, monkeypatch, capsys, row, message
+):
+    from train.finetune import main
+
+    _no_model(monkeypatch)
+    data = tmp_path / "bad.jsonl"
+    data.write_text(
+        json.dumps({"id": "x", "context": "Huế là cố đô.", "question": "?", **row}), "utf-8"
+    )
+    out = tmp_path / "models" / "run"
+    assert main(["--model-name-or-path", "tiny:unigram", "--train-dataset", str(data),
+                 "--output-dir", str(out), "--use-cpu", "--eval-strategy", "no"]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()  # not even the tiny base model's folder
+
+
+def test_bad_data_with_overwrite_keeps_the_earlier_run(tmp_path, monkeypatch):
+    _no_model(monkeypatch)
+    out = tmp_path / "run"
+    (out / "checkpoint-3").mkdir(parents=True)
+    (out / "checkpoint-3" / "trainer_state.json").write_text("{}")
+    cfg = parse_args(["--train-dataset", str(tmp_path / "missing.json"), "--output-dir", str(out),
+                      "--overwrite-output-dir", "--use-cpu", "--eval-strategy", "no"])
+    with pytest.raises(ValueError, match="not a file"):
+        train(cfg)
+    assert (out / "checkpoint-3" / "trainer_state.json").is_file()
+
+
+def test_a_failed_run_removes_only_the_folder_it_made(tmp_path):
+    from train.finetune import removed_on_failure
+
+    made = tmp_path / "made"
+    with pytest.raises(RuntimeError), removed_on_failure(made):
+        (made / ".tiny-base").mkdir(parents=True)
+        raise RuntimeError("out of memory")
+    assert not made.exists()
+    resumable = tmp_path / "resumable"
+    with pytest.raises(RuntimeError), removed_on_failure(resumable):
+        (resumable / "checkpoint-2").mkdir(parents=True)
+        (resumable / "checkpoint-2" / "trainer_state.json").write_text("{}")
+        raise RuntimeError("killed")
+    assert (resumable / "checkpoint-2").is_dir()  # --resume continues from it
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    with pytest.raises(RuntimeError), removed_on_failure(earlier):
+        raise RuntimeError("failed")
+    assert earlier.is_dir()  # not made by this run

@@ -12,6 +12,8 @@ import pytest
 from train_cli import REPO, subprocess_env, tiny_run
 
 from qa_core import load_reader
+from train.args import parse_args
+from train.finetune import TrainingStopped, resume_point, train
 from train.signals import StopOnSignal
 
 
@@ -96,6 +98,8 @@ def test_sigterm_saves_a_checkpoint_then_resume_continues(tiny_checkpoints, tmp_
 class _Args:
     world_size = 1
     device = "cpu"
+    save_total_limit = 1
+    load_best_model_at_end = True
 
 
 class _Control:
@@ -135,3 +139,71 @@ def test_install_outside_the_main_thread_is_a_no_op():
     worker.join()
     assert signal.getsignal(signal.SIGTERM) == before
     stop.uninstall()
+
+
+def test_stopping_keeps_every_checkpoint_until_the_run_ends():
+    # With save_total_limit 1 the Trainer would delete the checkpoint saved on the signal
+    # (not the best one) when training ends; stopping switches that off for this run only.
+    stop, args = StopOnSignal(), _Args()
+    stop.on_step_end(args, _State(), _Control())
+    assert (args.save_total_limit, args.load_best_model_at_end) == (1, True)  # no signal yet
+    stop.received = signal.SIGTERM
+    stop.on_step_end(args, _State(), _Control())
+    stop.on_epoch_end(args, _State(), _Control())
+    assert (args.save_total_limit, args.load_best_model_at_end) == (None, False)
+    stop.on_train_end(args, _State(), _Control())
+    assert (args.save_total_limit, args.load_best_model_at_end) == (1, True)
+
+
+@pytest.mark.slow
+def test_sigterm_checkpoint_survives_save_total_limit_1(tiny_checkpoints, tmp_path, monkeypatch):
+    # The smoke preset's setting: evaluate and save every epoch, keep one checkpoint (and the
+    # best). A signal after the first evaluation, mid-epoch, must leave its own checkpoint.
+    out = tmp_path / "run"
+    args = tiny_run(
+        tiny_checkpoints["unigram"],
+        out,
+        *[
+            "--max-length",
+            "256",
+            "--doc-stride",
+            "64",
+            "--per-device-train-batch-size",
+            "4",
+            "--max-train-samples",
+            "12",
+            "--max-eval-samples",
+            "6",
+            "--eval-strategy",
+            "epoch",
+            "--save-total-limit",
+            "1",
+            "--num-train-epochs",
+            "4",
+            "--logging-steps",
+            "1",
+        ],
+        "--dataset-cache-dir",
+        str(tmp_path / "cache"),
+    )
+    fired = {}
+
+    def signal_mid_epoch(self, args, state, control, **kwargs):
+        best = state.best_model_checkpoint
+        if best and not fired and state.global_step > int(best.rsplit("-", 1)[1]):
+            fired["step"] = state.global_step + 1  # the step now starting
+            signal.raise_signal(signal.SIGTERM)
+        return control
+
+    monkeypatch.setattr(StopOnSignal, "on_step_begin", signal_mid_epoch, raising=False)
+    with pytest.raises(TrainingStopped) as info:
+        train(parse_args(args))
+    step = fired["step"]
+    saved = out / f"checkpoint-{step}"
+    assert str(saved) in str(info.value)  # the message names the signal's checkpoint
+    state = json.loads((saved / "trainer_state.json").read_text())
+    assert state["global_step"] == step and state["best_model_checkpoint"] != str(saved)
+    assert resume_point(out, resume=True, overwrite=False) == str(saved)
+
+    metrics = train(parse_args([*args, "--resume", "--max-steps", str(step + 2)]))
+    assert metrics["global_step"] == step + 2

@@ -160,12 +160,24 @@ def _default_output_dir(checkpoint: str, datasets: list[str]) -> Path:
 def answer_and_score(cfg: EvaluateArguments) -> tuple[dict[str, SpanResult], Scores]:
     """Answer every question with the checkpoint and score the answers (no files written)."""
     from qa_core.reader import load_reader
+    from qa_core.sources import labelled_only
     from qa_core.spans import column_values, references_of
     from train.data import has_unanswerable, load_questions
     from train.model_card import TrainingRecord
     from train.scoring import score_results
 
     examples = load_questions(cfg.dataset, cfg.split, cfg.max_samples, cfg.dataset_cache_dir)
+    # Only questions with a gold label can be scored; a split with none is refused here,
+    # before the model is loaded.
+    what = f"{', '.join(cfg.dataset)} ({cfg.split or 'default split'})"
+    examples, unlabelled = labelled_only(examples, what)
+    if unlabelled:
+        logger.warning(
+            "%s: %d questions have no gold answer and are skipped; %d are evaluated.",
+            what,
+            unlabelled,
+            len(examples),
+        )
     record = TrainingRecord.load(cfg.checkpoint)  # None for Hub ids and outside checkpoints
     allow_no_answer = cfg.allow_no_answer
     if allow_no_answer is None:

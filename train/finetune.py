@@ -16,6 +16,7 @@ The same command runs on one CPU, one GPU, or several GPUs under ``torchrun`` or
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -23,12 +24,14 @@ import re
 import shutil
 import signal
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import datasets
 
 from train.args import FinetuneConfig, TrainConfigError, parse_args
+from train.data import RunQuestions, load_run_questions
 
 logger = logging.getLogger("train.finetune")
 
@@ -59,6 +62,31 @@ def last_complete_checkpoint(output_dir: str | Path) -> str | None:
         if match and (child / "trainer_state.json").is_file():
             steps.append((int(match.group(1)), child))
     return str(max(steps)[1]) if steps else None
+
+
+def stopped_checkpoint(output_dir: str | Path, step: int | None) -> str | None:
+    """The checkpoint saved when a signal stopped training at ``step`` (the newest complete
+    one if that is missing)."""
+    path = Path(output_dir) / f"checkpoint-{step}"
+    if step is not None and (path / "trainer_state.json").is_file():
+        return str(path)
+    return last_complete_checkpoint(output_dir)
+
+
+@contextlib.contextmanager
+def removed_on_failure(output_dir: str | Path, is_main: bool = True) -> Iterator[None]:
+    """Remove ``output_dir`` when the block fails, if the block created it and it holds
+    nothing worth keeping (no complete checkpoint to resume from, no saved model)."""
+    root = Path(output_dir)
+    existed = root.exists()
+    try:
+        yield
+    except BaseException:
+        worthless = last_complete_checkpoint(root) is None and not (root / "config.json").exists()
+        if is_main and not existed and root.is_dir() and worthless:
+            shutil.rmtree(root, ignore_errors=True)
+            logger.info("Removed %s: the run failed before saving anything in it.", root)
+        raise
 
 
 def resume_point(output_dir: str | Path, resume: bool, overwrite: bool) -> str | None:
@@ -127,8 +155,15 @@ def train(cfg: FinetuneConfig) -> dict:
     """Run the whole pipeline of the module docstring; returns the final metrics.
 
     Raises ``TrainingStopped`` when a signal stopped training (a checkpoint is saved), and
-    ``train.hub.HubAccessError`` before training when ``--push-to-hub`` cannot work.
+    ``train.hub.HubAccessError`` before training when ``--push-to-hub`` cannot work. A run
+    that fails leaves no half-made output folder behind (see :func:`removed_on_failure`).
     """
+    with removed_on_failure(cfg.training.output_dir, cfg.training.process_index == 0):
+        return _train(cfg)
+
+
+def _train(cfg: FinetuneConfig) -> dict:
+    """:func:`train` without the clean-up on failure."""
     from transformers import DataCollatorWithPadding, set_seed
 
     from qa_core.spans import SpanOptions
@@ -145,8 +180,9 @@ def train(cfg: FinetuneConfig) -> dict:
         hub_target = check_hub_access(args.hub_model_id)
         logger.info("Hub check passed: %s can push to %s", hub_target.user, hub_target.repo_id)
     resume_from = resume_point(output_dir, cfg.run.resume, cfg.run.overwrite_output_dir)
-    if cfg.run.overwrite_output_dir and not cfg.run.resume and args.should_save:
-        _clear_checkpoints(output_dir)
+    # Data errors first: before a base model is built or downloaded and old checkpoints go.
+    with args.main_process_first(desc="loading the data"):
+        questions = load_run_questions(cfg.data, args.do_eval)
     set_seed(args.seed)
 
     with args.main_process_first(desc="building the base model"):
@@ -154,7 +190,7 @@ def train(cfg: FinetuneConfig) -> dict:
     model, tokenizer = load_model_and_tokenizer(cfg.model, checkpoint)
     windows = cfg.qa.windows()
     with args.main_process_first(desc="loading and tokenizing the data"):
-        data = load_data(cfg, tokenizer, windows)
+        data = load_data(cfg, tokenizer, windows, questions)
     allow_no_answer = (
         cfg.qa.allow_no_answer
         if cfg.qa.allow_no_answer is not None
@@ -162,6 +198,8 @@ def train(cfg: FinetuneConfig) -> dict:
     )
     logger.info("%s; no-answer %s", data.summary(), "on" if allow_no_answer else "off")
 
+    if cfg.run.overwrite_output_dir and not cfg.run.resume and args.should_save:
+        _clear_checkpoints(output_dir)  # only now that the model and the data are ready
     # We push once, after training (below), not at every save as the Trainer would.
     trainer_args = replace(args, push_to_hub=False) if args.push_to_hub else args
     stop = StopOnSignal()
@@ -194,7 +232,7 @@ def train(cfg: FinetuneConfig) -> dict:
     if stop.stopped_at is not None:
         raise TrainingStopped(
             stop.received or signal.SIGTERM,
-            last_complete_checkpoint(output_dir),
+            stopped_checkpoint(output_dir, stop.stopped_at),
             "the same command with --resume",
         )
 
@@ -250,9 +288,9 @@ class QAData:
         return text
 
 
-def load_data(cfg: FinetuneConfig, tokenizer, windows) -> QAData:
+def load_data(cfg: FinetuneConfig, tokenizer, windows, questions: RunQuestions) -> QAData:
     """Training (and, when the run evaluates, evaluation) questions cut into windows."""
-    from train.data import load_questions, tokenize
+    from train.data import tokenize
 
     data = cfg.data
     common = dict(
@@ -260,17 +298,10 @@ def load_data(cfg: FinetuneConfig, tokenizer, windows) -> QAData:
         num_proc=data.preprocessing_num_workers,
         overwrite_cache=data.overwrite_cache,
     )
-    train_examples = load_questions(
-        data.train_dataset, data.train_split, data.max_train_samples, data.dataset_cache_dir
-    )
+    train_examples = questions.train
     out = QAData(train_examples, tokenize("train", train_examples, tokenizer, windows, **common))
-    if cfg.training.do_eval:
-        out.eval_examples = load_questions(
-            data.eval_dataset or data.train_dataset,
-            data.eval_split,
-            data.max_eval_samples,
-            data.dataset_cache_dir,
-        )
+    if questions.eval is not None:
+        out.eval_examples = questions.eval
         out.eval_features = tokenize("eval", out.eval_examples, tokenizer, windows, **common)
     return out
 

@@ -5,6 +5,13 @@ sends SIGINT. The first signal only sets a flag; at the end of the running optim
 callback asks the Trainer to save a checkpoint and stop, so ``--resume`` continues from exactly
 there. A second signal exits at once. In a distributed run every process must stop at the same
 step (saving is collective), so the flag is agreed on with an all-reduce each step.
+
+The checkpoint saved on the way out must survive the Trainer's clean-up. With
+``save_total_limit: 1`` and a best checkpoint from an earlier evaluation, the Trainer deletes
+every checkpoint but the best one when training ends, which would be the one just saved, and
+the run would resume from the older best one. So once stopping, ``save_total_limit`` and
+``load_best_model_at_end`` are switched off for the rest of this run (put back at its end):
+nothing is deleted, and the newest checkpoint is the one ``--resume`` picks.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ class StopOnSignal(TrainerCallback):
         self.received: int | None = None  # the signal number, once one has arrived
         self.stopped_at: int | None = None  # global step of the checkpoint saved on the way out
         self._previous: dict[int, object] = {}
+        self._kept_args: dict[str, object] = {}  # settings switched off while stopping
 
     # ---- handlers ----------------------------------------------------------------------
     def install(self) -> None:
@@ -71,8 +79,17 @@ class StopOnSignal(TrainerCallback):
             self.received = signal.SIGTERM  # another process got it
         return flag
 
+    def _keep_every_checkpoint(self, args) -> None:
+        """Let no checkpoint be deleted from now on (the one about to be saved included), and
+        skip loading the best model at the end: this run stops, it does not finish."""
+        for name, off in (("save_total_limit", None), ("load_best_model_at_end", False)):
+            if name not in self._kept_args:
+                self._kept_args[name] = getattr(args, name)
+                setattr(args, name, off)
+
     def on_step_end(self, args, state, control, **kwargs):
         if self._agreed(args):
+            self._keep_every_checkpoint(args)
             control.should_save = True
             control.should_training_stop = True
             self.stopped_at = state.global_step
@@ -80,9 +97,22 @@ class StopOnSignal(TrainerCallback):
 
     def on_epoch_end(self, args, state, control, **kwargs):
         if self._agreed(args):
+            self._keep_every_checkpoint(args)
             # The checkpoint of this step is saved already: skip the end-of-epoch evaluation.
             control.should_evaluate = False
             control.should_save = self.stopped_at != state.global_step
             control.should_training_stop = True
             self.stopped_at = state.global_step
+        return control
+
+    def on_train_end(self, args, state, control, **kwargs):
+        for name, value in self._kept_args.items():
+            setattr(args, name, value)
+        self._kept_args.clear()
+        if self.stopped_at is not None:
+            logger.warning(
+                "Stopped at step %d; checkpoint-%d is kept for --resume.",
+                self.stopped_at,
+                self.stopped_at,
+            )
         return control
