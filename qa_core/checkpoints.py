@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa_core.errors import CheckpointError, UntrainedHeadWarning
-from qa_core.hub import hub_reachable
+from qa_core.hub import hub_id_problem, hub_reachable
 from qa_core.loading import (
     DEFAULT_HUB_CHECKPOINT,
     WEIGHT_FILES,
@@ -32,6 +32,8 @@ from qa_core.loading import (
 )
 
 MODELS_DIR_ENV = "VIQA_MODELS_DIR"
+# Set to 1 to let a server load local checkpoints from any path (a local single-user run).
+ALLOW_LOCAL_PATHS_ENV = "VIQA_ALLOW_LOCAL_PATHS"
 CACHE_SIZE_ENV = "VIQA_MODEL_CACHE_SIZE"
 DEFAULT_CACHE_SIZE = 2
 DEFAULT_MODELS_DIR = Path("models")
@@ -288,6 +290,65 @@ def startup_notice(
                 "it), or connect to the internet once so the public model is downloaded.",
             )
     return "\n".join(notes) or None
+
+
+# ---------------------------------------------------------------------------------------------
+# Which names a server loads: Hub ids, and local folders under the models directory only
+# ---------------------------------------------------------------------------------------------
+def _within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _hub_shaped(name: str) -> bool:
+    """Whether ``name`` reads as a Hub id and names nothing on this disk (neither the path
+    itself nor, for ``owner/name``, a folder ``owner``): then only the Hub can answer for it."""
+    if name.startswith((".", "/", "~")) or "\\" in name or name.count("/") > 1:
+        return False
+    if hub_id_problem(name) is not None:
+        return False
+    first = Path(name.split("/", 1)[0])
+    return not (Path(name).exists() or Path(name).is_symlink() or first.exists())
+
+
+def not_served_message(name: str, root: str | os.PathLike | None = None) -> str:
+    """The one reply for every refused name, whether or not it exists on the server."""
+    return (
+        f"'{name}' is not a checkpoint this app serves: it loads Hub ids (such as "
+        f"'{default_public_checkpoint().hub_id}') and the checkpoints in its models directory "
+        f"'{models_dir(root)}'. To use a folder kept elsewhere, move or link it there, or start "
+        f"the app with {ALLOW_LOCAL_PATHS_ENV}=1 (only for a local, single-user run)."
+    )
+
+
+def served_checkpoint(
+    checkpoint: str,
+    root: str | os.PathLike | None = None,
+    allow_local_paths: bool = False,
+    listed: tuple[str | os.PathLike, ...] = (),
+) -> str:
+    """``checkpoint`` (stripped) if a server may load it, else a ``CheckpointError``.
+
+    A remote caller may name any path, so by default a local checkpoint must resolve (links
+    followed, ``~`` and ``..`` applied) to a place under the models directory ``root`` or to
+    one of the ``listed`` checkpoints (those the picker offers, which may be links to folders
+    elsewhere). Hub ids stay allowed. Everything else gets :func:`not_served_message`, the
+    same words whether the path exists or not, so the reply tells nothing about the disk.
+    ``allow_local_paths`` lets every name through (the loader then decides).
+    """
+    name = str(checkpoint).strip()
+    if allow_local_paths or not name:
+        return name
+    allowed = [models_dir(root), *(Path(p) for p in listed)]
+    try:
+        resolved = Path(name).expanduser().resolve()
+        if any(_within(resolved, a.expanduser().resolve()) for a in allowed):
+            return name
+    except (OSError, RuntimeError, ValueError):  # a link loop, a NUL byte: not servable
+        pass
+    else:
+        if _hub_shaped(name):
+            return name
+    raise CheckpointError(not_served_message(name, root))
 
 
 # ---------------------------------------------------------------------------------------------
