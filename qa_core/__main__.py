@@ -1,9 +1,15 @@
-"""Command line: ``python -m qa_core ask --checkpoint X --question Q --context C`` → JSON."""
+"""Command line: ``python -m qa_core ask --checkpoint X --question Q --context C`` → JSON.
+
+Options not given take the checkpoint's own settings (the windows and no-answer threshold a
+model trained here saved in ``viqa_training.json``), else the library defaults. One line on
+stderr says what was loaded and which settings are in force.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 
 from qa_core.errors import QAError
@@ -18,12 +24,16 @@ def build_parser() -> argparse.ArgumentParser:
     ctx = ask.add_mutually_exclusive_group(required=True)
     ctx.add_argument("--context", help="the passage")
     ctx.add_argument("--context-file", help="read the passage from this UTF-8 file")
-    ask.add_argument("--top-n", type=int, default=5)
-    ask.add_argument("--max-answer-length", type=int, default=30)
-    ask.add_argument("--max-length", type=int, default=384)
-    ask.add_argument("--doc-stride", type=int, default=128)
-    ask.add_argument("--allow-no-answer", action="store_true")
-    ask.add_argument("--null-threshold", type=float, default=0.0)
+    trained = "default: as the checkpoint was trained (viqa_training.json), else"
+    ask.add_argument("--top-n", type=int, help="answers to return (default 5)")
+    ask.add_argument("--max-answer-length", type=int, help=f"tokens ({trained} 30)")
+    ask.add_argument("--max-length", type=int, help=f"tokens per window ({trained} 384)")
+    ask.add_argument("--doc-stride", type=int, help=f"tokens shared by windows ({trained} 128)")
+    ask.add_argument(
+        "--allow-no-answer", action=argparse.BooleanOptionalAction, default=None,
+        help=f"let the model answer 'no answer' ({trained} off)",
+    )
+    ask.add_argument("--null-threshold", type=float, help=f"no-answer threshold ({trained} 0)")
     ask.add_argument("--device", default=None, help="cuda, mps or cpu (default: best available)")
     ask.add_argument("--dtype", default=None, help="float32, bfloat16 or float16 (default: auto)")
     ask.add_argument("--tokens", action="store_true", help="include per-token probabilities")
@@ -33,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from qa_core.reader import load_reader
+
+    # The loader's one line (what was loaded, which settings) on stderr; stdout stays JSON.
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("qa_core").setLevel(logging.INFO)
 
     try:
         if args.context_file:

@@ -57,6 +57,8 @@ _CORRUPT_WEIGHT_MARKERS = (
     "invalid load key",
     "ran out of input",
     "eoferror",
+    "unexpected eof",
+    "corrupt",
     "unpickling",
     "headertoolarge",
     "metadataincompletebuffer",
@@ -164,8 +166,8 @@ def resolve_name(checkpoint: str) -> tuple[str, Path | None]:
     problem = hub_id_problem(name)
     if problem:
         raise InvalidHubIdError(
-            f"'{name}' is neither an existing directory nor a valid Hugging Face Hub id "
-            f"({problem}). Give a folder that exists, or an id such as "
+            f"'{name}' is not a valid Hugging Face Hub id ({problem.rstrip('.')}), and no "
+            f"directory of that name exists. Give a folder that exists, or an id such as "
             f"'{DEFAULT_HUB_CHECKPOINT}'."
         )
     return name, None
@@ -457,8 +459,9 @@ class LoadedCheckpoint:
     def architecture(self) -> str:
         return type(self.model).__name__
 
-    def summary(self, precision: str | None = None) -> str:
-        """One line: what was loaded, how big, in which precision, and what to watch."""
+    def summary(self, precision: str | None = None, device: str | None = None) -> str:
+        """One line: what was loaded, how big, in which precision (on which device), and what
+        to watch."""
         import torch
 
         n = sum(p.numel() for p in self.model.parameters())
@@ -467,6 +470,8 @@ class LoadedCheckpoint:
             dtypes = {p.dtype for p in self.model.parameters()} or {torch.float32}
             precision = "/".join(sorted(str(d).replace("torch.", "") for d in dtypes))
         line = f"Loaded {self.name}: {self.architecture}, {size} parameters, {precision}"
+        if device:
+            line += f" on {device}"
         if self.attention_note:
             line += f"; {self.attention_note}"
         if self.untrained_head:

@@ -37,6 +37,20 @@ def test_public_list_holds_the_strong_vietnamese_checkpoints_once():
         assert hub_id in ids
 
 
+def test_every_public_checkpoint_states_its_licence_and_gating():
+    facts = {c.hub_id: (c.licence, c.gated) for c in ck.PUBLIC_CHECKPOINTS}
+    assert facts["nguyenvulebinh/vi-mrc-base"] == ("CC BY-NC 4.0", True)
+    assert facts["nguyenvulebinh/vi-mrc-large"] == ("CC BY-NC 4.0", True)
+    assert facts["deepset/xlm-roberta-base-squad2"] == ("CC BY 4.0", False)
+    assert facts["timpal0l/mdeberta-v3-base-squad2"] == ("MIT", False)
+    for c in ck.PUBLIC_CHECKPOINTS:
+        assert c.licence in c.label and ("gated" in c.label) == c.gated
+    default = ck.default_public_checkpoint()
+    assert not default.gated and default.permissive
+    labels = dict((v, label) for label, v in ck.checkpoint_choices("/nonexistent"))
+    assert "CC BY-NC 4.0; gated" in labels["nguyenvulebinh/vi-mrc-base"]
+
+
 def test_discovery_finds_qa_checkpoints_at_any_depth_and_skips_the_rest(tmp_path):
     fake_checkpoint(tmp_path / "xlmr-mlqa")
     fake_checkpoint(tmp_path / "xlmr-mlqa" / "checkpoint-500")
@@ -77,6 +91,50 @@ def test_without_local_models_the_default_is_the_open_permissive_public_one(tmp_
     assert default == ck.PUBLIC_CHECKPOINTS[0].hub_id == "deepset/xlm-roberta-base-squad2"
     first = ck.PUBLIC_CHECKPOINTS[0]
     assert not first.gated and first.permissive
+
+
+@pytest.mark.parametrize("root", ["models", "models/smoke"])
+def test_the_random_base_model_training_builds_is_never_offered(tmp_path, root):
+    fake_checkpoint(tmp_path / "models" / "smoke" / ".tiny-base" / "unigram")
+    fake_checkpoint(tmp_path / "models" / "smoke" / "checkpoint-10")
+    (tmp_path / "models" / "linked-base").symlink_to(tmp_path / "models" / "smoke" / ".tiny-base")
+    names = [c.name for c in ck.discover_local_checkpoints(tmp_path / root)]
+    assert names == (["smoke/checkpoint-10"] if root == "models" else ["checkpoint-10"])
+    inside = ck.discover_local_checkpoints(tmp_path / "models" / "smoke" / ".tiny-base")
+    assert inside == []
+
+
+def test_unusable_local_folders_are_marked_and_not_offered(tmp_path):
+    from tests import real_layouts
+
+    real_layouts.phobert_qa(tmp_path / "qa-model-vi")  # recognised by its files, not its name
+    fake_checkpoint(tmp_path / "no-weights", weights=None)
+    fake_checkpoint(tmp_path / "empty-weights")
+    (tmp_path / "empty-weights" / "pytorch_model.bin").write_bytes(b"")
+    fake_checkpoint(tmp_path / "good")
+    found = {c.name: c for c in ck.discover_local_checkpoints(tmp_path)}
+    assert found["good"].usable
+    assert "PhoBERT" in found["qa-model-vi"].problem
+    assert found["no-weights"].problem.endswith("but no weights (model.safetensors or pytorch_model.bin)")
+    assert "empty (0 bytes)" in found["empty-weights"].problem
+    assert "cannot be used" in found["qa-model-vi"].label
+    values = [v for _, v in ck.checkpoint_choices(tmp_path)]
+    assert values[0] == str(tmp_path / "good") and str(tmp_path / "qa-model-vi") not in values
+    notice = ck.startup_notice(tmp_path, online=True)
+    assert "'qa-model-vi'" in notice and "'no-weights'" in notice and "'good'" not in notice
+
+
+def test_offline_first_start_says_how_to_get_a_model(tmp_path, monkeypatch):
+    monkeypatch.setattr(ck, "_cached_on_this_machine", lambda hub_id: False)
+    notice = ck.startup_notice(tmp_path / "models", online=False)
+    assert "python -m train.finetune --preset smoke" in notice
+    assert ck.MODELS_DIR_ENV in notice and "deepset/xlm-roberta-base-squad2" in notice
+    assert ck.startup_notice(tmp_path / "models", online=True) is None
+    monkeypatch.setattr(ck, "_cached_on_this_machine", lambda hub_id: True)
+    assert ck.startup_notice(tmp_path / "models", online=False) is None  # cached: works offline
+    monkeypatch.setattr(ck, "_cached_on_this_machine", lambda hub_id: False)
+    fake_checkpoint(tmp_path / "models" / "mine")
+    assert ck.startup_notice(tmp_path / "models", online=False) is None
 
 
 def test_discovers_the_tiny_fixture_checkpoints(tiny_checkpoints, tmp_path):

@@ -18,7 +18,8 @@ from qa_core import (
     UntrainedHeadWarning,
     load_reader,
 )
-from qa_core.reader import _classify_load_error, resolve_dtype
+from qa_core.loading import _classify_load_error
+from qa_core.reader import resolve_dtype
 
 CONTEXT = (
     "Hà Nội là thủ đô của nước Cộng hòa xã hội chủ nghĩa Việt Nam. Thành phố nằm bên sông Hồng "
@@ -113,12 +114,62 @@ def test_no_answer_option(reader):
         ("   \n", CONTEXT, "question is empty"),
         (QUESTION, "", "context is empty"),
         (QUESTION, " \t ", "context is empty"),
+        ("\u200b\ufeff", CONTEXT, "question is empty"),
+        (QUESTION, "\u200b \u200c\u200d\ufeff\n", "context is empty"),
         (None, CONTEXT, "must be text"),
     ],
 )
 def test_bad_input_is_a_clear_error(reader, question, context, match):
     with pytest.raises(InputError, match=match):
         reader.answer(question, context)
+
+
+ZW_CONTEXT = (
+    "\ufeffHà Nội\u200b là\u200c thủ đô\u200d của \u200bViệt Nam\u200b. \u200b\u200b "
+    "Vua Lý Thái Tổ dời đô về\u200b Thăng Long năm 1010\u200b.\u200d"
+)
+
+
+def test_zero_width_characters_never_start_or_end_an_answer(reader):
+    pred = reader.answer(QUESTION, ZW_CONTEXT, top_n=50)
+    assert len(pred.answers) > 10
+    assert_exact(pred, ZW_CONTEXT)
+    invisible = "\u200b\u200c\u200d\ufeff"
+    for a in pred.answers:
+        assert a.text[0] not in invisible and a.text[-1] not in invisible
+        assert a.text.strip(invisible + " ")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "match"),
+    [
+        ("null_threshold", float("nan"), "finite number"),
+        ("null_threshold", float("inf"), "finite number"),
+        ("null_threshold", -float("inf"), "finite number"),
+        ("null_threshold", "0.5", "finite number"),
+        ("top_n", 2.5, "whole number"),
+        ("top_n", "3", "whole number"),
+        ("top_n", True, "whole number"),
+        ("top_n", 0, "at least 1"),
+        ("max_length", 8, "too small"),
+        ("doc_stride", 1.5, "whole number"),
+        ("allow_no_answer", "yes", "True or False"),
+    ],
+)
+def test_bad_numbers_are_input_errors(reader, option, value, match):
+    with pytest.raises(InputError, match=match):
+        reader.answer(QUESTION, CONTEXT, **{option: value})
+    with pytest.raises(InputError, match=match):
+        reader.answer_batch([QUESTION], [CONTEXT], **{option: value})
+
+
+def test_whole_floats_are_accepted_as_counts(reader):
+    assert len(reader.answer(QUESTION, CONTEXT, top_n=3.0).answers) == 3
+
+
+def test_unknown_option_is_named(reader):
+    with pytest.raises(InputError, match="Unknown answer option.*top_k"):
+        reader.answer_batch([QUESTION], [CONTEXT], top_k=3)
 
 
 def test_mismatched_batch(reader):

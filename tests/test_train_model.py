@@ -33,3 +33,25 @@ def test_a_missing_checkpoint_says_what_to_do(tmp_path):
     missing = str(tmp_path / "no-such-model")
     with pytest.raises(TrainConfigError, match=r"does not exist.*tiny:unigram"):
         load_model_and_tokenizer(ModelArguments(model_name_or_path=missing), missing)
+
+
+def test_mdeberta_trains_under_the_default_sdpa_setting(tmp_path, caplog):
+    import logging
+
+    from tests import real_layouts
+
+    path = str(real_layouts.mdeberta_v3_squad2(tmp_path / "mdeberta"))
+    args = ModelArguments(model_name_or_path=path)
+    assert args.attn_implementation == "sdpa"  # training's default
+    with caplog.at_level(logging.INFO, logger="qa_core"):
+        model, _ = load_model_and_tokenizer(args, path)
+    assert model.config._attn_implementation == "eager"
+    summary = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Loaded")]
+    assert len(summary) == 1 and "DebertaV2ForQuestionAnswering" in summary[0]
+    assert "does not support sdpa" in summary[0]
+
+
+def test_a_broken_folder_is_not_sent_to_the_smoke_test(tmp_path):
+    (tmp_path / "config.json").write_text("{broken")
+    with pytest.raises(TrainConfigError, match="config.json is not valid JSON"):
+        load_model_and_tokenizer(ModelArguments(model_name_or_path=str(tmp_path)), str(tmp_path))

@@ -159,11 +159,11 @@ def _default_output_dir(checkpoint: str, datasets: list[str]) -> Path:
 
 def answer_and_score(cfg: EvaluateArguments) -> tuple[dict[str, SpanResult], Scores]:
     """Answer every question with the checkpoint and score the answers (no files written)."""
+    from qa_core.answer_options import read_trained_settings
     from qa_core.reader import load_reader
     from qa_core.sources import labelled_only
     from qa_core.spans import column_values, references_of
     from train.data import has_unanswerable, load_questions
-    from train.model_card import TrainingRecord
     from train.scoring import score_results
 
     examples = load_questions(cfg.dataset, cfg.split, cfg.max_samples, cfg.dataset_cache_dir)
@@ -178,17 +178,22 @@ def answer_and_score(cfg: EvaluateArguments) -> tuple[dict[str, SpanResult], Sco
             unlabelled,
             len(examples),
         )
-    record = TrainingRecord.load(cfg.checkpoint)  # None for Hub ids and outside checkpoints
+    # viqa_training.json, read as every reader reads it; None for Hub ids and outside checkpoints
+    record = read_trained_settings(cfg.checkpoint)
     allow_no_answer = cfg.allow_no_answer
     if allow_no_answer is None:
-        allow_no_answer = record.allow_no_answer if record else has_unanswerable(examples)
+        allow_no_answer = (
+            record.allow_no_answer
+            if record and record.allow_no_answer is not None
+            else has_unanswerable(examples)
+        )
     threshold = cfg.null_threshold
     if threshold is None and not cfg.tune_null_threshold:
         threshold = record.null_threshold if record and record.null_threshold is not None else 0.0
 
     # Windows as the model saw them in training, unless told otherwise; the reader's own
     # defaults for whatever neither gives.
-    trained = record.settings if record else {}
+    trained = record.overrides() if record else {}
     windows = {
         name: value if value is not None else trained.get(name)
         for name, value in (

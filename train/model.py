@@ -29,11 +29,19 @@ def resolve_checkpoint(args: ModelArguments, output_dir: str | Path) -> str:
 
 def load_model_and_tokenizer(args: ModelArguments, checkpoint: str):
     """Fast tokenizer and QA model (float32 weights; mixed precision is the Trainer's job),
-    loaded by ``qa_core``'s loader, with its errors (offline, not found, slow tokenizer, no
-    QA head in transformers) plus the offline smoke-test hint."""
+    loaded by ``qa_core``'s loader: its errors (offline, gated, not found, broken folder, slow
+    tokenizer, no QA head in transformers) become ``TrainConfigError``s, with the offline
+    smoke-test hint where no model could be had; an attention kernel the architecture lacks
+    (mDeBERTa has no SDPA) is replaced by the best it has, and logged."""
     import torch
 
-    from qa_core.errors import CheckpointNotFoundError, HubUnreachableError, UntrainedHeadWarning
+    from qa_core.errors import (
+        CheckpointError,
+        CheckpointNotFoundError,
+        GatedCheckpointError,
+        HubUnreachableError,
+        UntrainedHeadWarning,
+    )
     from qa_core.reader import load_components
 
     try:
@@ -44,8 +52,10 @@ def load_model_and_tokenizer(args: ModelArguments, checkpoint: str):
                 checkpoint, torch.float32, args.model_cache_dir,
                 attn_implementation=args.attn_implementation,
             )
-    except (CheckpointNotFoundError, HubUnreachableError) as exc:
+    except (CheckpointNotFoundError, HubUnreachableError, GatedCheckpointError) as exc:
         raise TrainConfigError(
             f"{exc} For a smoke test without a download, use --model-name-or-path tiny:unigram."
         ) from exc
+    except CheckpointError as exc:
+        raise TrainConfigError(str(exc)) from exc
     return model, tokenizer
