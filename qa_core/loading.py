@@ -502,7 +502,9 @@ def load_checkpoint(
     best one it has (mDeBERTa has no SDPA). Warns ``UntrainedHeadWarning`` at the caller's line
     when the checkpoint has no trained QA head.
     """
-    from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer
+    from transformers import AutoConfig, AutoModelForQuestionAnswering
+
+    from qa_core.tokenizer_loading import load_tokenizer
 
     checkpoint, local = resolve_name(str(checkpoint))
     if local is not None:
@@ -528,7 +530,8 @@ def load_checkpoint(
         if is_phobert(local, config):
             raise SlowTokenizerError(f"'{checkpoint}' cannot be used: {_PHOBERT_HINT}")
         try:
-            tokenizer = AutoTokenizer.from_pretrained(checkpoint, **hub)
+            # The checkpoint's own tokenizer.json, not transformers 5's rebuild of it.
+            tokenizer = load_tokenizer(checkpoint, config, **hub)
         except Exception as exc:
             raise _load_error(checkpoint, exc, local, offline) from exc
         if not getattr(tokenizer, "is_fast", False):

@@ -12,7 +12,7 @@ is the same built-in table the real files carry (U+200B and U+FEFF dropped, ``�
 
 Usage (a session-scoped fixture builds each once, in well under a second)::
 
-    from tests.real_layouts import vi_mrc_base
+    from real_layouts import vi_mrc_base  # tests/ is on sys.path under pytest
     path = vi_mrc_base(tmp_path / "vi-mrc-base")
 """
 
@@ -47,22 +47,14 @@ VI_MRC_EXAMPLE = {
     "end": 68,
 }
 
-_XLMR_SPECIALS = {
-    "bos_token": "<s>",
-    "eos_token": "</s>",
-    "unk_token": "<unk>",
-    "sep_token": "</s>",
-    "pad_token": "<pad>",
-    "cls_token": "<s>",
-    "mask_token": "<mask>",
-}
-_BERT_SPECIALS = {
-    "unk_token": "[UNK]",
-    "sep_token": "[SEP]",
-    "pad_token": "[PAD]",
-    "cls_token": "[CLS]",
-    "mask_token": "[MASK]",
-}
+# special_tokens_map.json of XLM-R and of BERT-style checkpoints, key by key.
+_XLMR_SPECIALS = dict(
+    bos_token="<s>", eos_token="</s>", unk_token="<unk>", sep_token="</s>", pad_token="<pad>",
+    cls_token="<s>", mask_token="<mask>",
+)  # fmt: skip
+_BERT_SPECIALS = dict(
+    unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]", cls_token="[CLS]", mask_token="[MASK]"
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -79,7 +71,8 @@ def _alphabet() -> str:
         for t in "\u0300\u0301\u0309\u0303\u0323"
     ]
     letters = vowels + "đ" + "".join(toned) + string.ascii_lowercase
-    return " ".join([letters, letters.upper(), string.digits, string.punctuation])
+    # "⁄" (U+2044) is what nmt_nfkc makes of "½"
+    return " ".join([letters, letters.upper(), string.digits, string.punctuation, "⁄"])
 
 
 @functools.cache

@@ -225,7 +225,7 @@ def test_slow_tokenizer_is_refused(tmp_path, tiny_checkpoints, monkeypatch):
     class Slow:
         is_fast = False
 
-    monkeypatch.setattr("transformers.AutoTokenizer.from_pretrained", lambda *a, **k: Slow())
+    monkeypatch.setattr("qa_core.tokenizer_loading.load_tokenizer", lambda *a, **k: Slow())
     with pytest.raises(SlowTokenizerError, match="fast tokenizer"):
         reader_mod.load_components(str(tiny_checkpoints["wordpiece"]))
 
