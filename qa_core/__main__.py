@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("--null-threshold", type=float, help=f"no-answer threshold ({trained} 0)")
     ask.add_argument("--device", default=None, help="cuda, mps or cpu (default: best available)")
-    ask.add_argument("--dtype", default=None, help="float32, bfloat16 or float16 (default: auto)")
+    ask.add_argument("--dtype", default=None, help="float32, bfloat16, float16 or int8 (CPU) (default: auto)")
     ask.add_argument("--tokens", action="store_true", help="include per-token probabilities")
     return parser
 

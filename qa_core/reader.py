@@ -10,6 +10,7 @@ it saved (``reader.defaults``) unless a call says otherwise.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +21,7 @@ from qa_core.answer_options import AnswerOptions, checkpoint_defaults
 from qa_core.errors import InputError
 from qa_core.heatmap import token_scores
 from qa_core.loading import _classify_load_error, load_checkpoint, load_components
+from qa_core.quantize import int8_or_float32
 from qa_core.spans import find_spans_batch, map_answer
 from qa_core.textnorm import is_blank, to_nfc
 from qa_core.types import Prediction, TokenScore
@@ -46,7 +48,14 @@ _DTYPES = {
     "bf16": "bfloat16",
     "float16": "float16",
     "fp16": "float16",
+    "int8": "int8",
+    "qint8": "int8",
 }
+# What ``auto`` picks on a CPU, by whether it computes bf16 natively; from the measurements of
+# benchmarks/bench_reader.py (speed) and bench_agreement.py (answers of a trained model), see
+# the README's precision section.
+AUTO_CPU_NATIVE_BF16 = "bfloat16"
+AUTO_CPU_OTHER = "float32"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -65,7 +74,10 @@ def default_device() -> str:
 
 def cpu_has_native_bf16() -> bool:
     """True when the CPU computes bfloat16 natively (AVX512-BF16 or AMX), where a bf16 forward
-    takes about half the float32 time; elsewhere bf16 is emulated and slower than float32."""
+    takes about half the float32 time; elsewhere bf16 is emulated and slower than float32.
+    ``VIQA_NO_NATIVE_BF16=1`` answers False, to stand in for CPUs without it (benchmarks)."""
+    if os.environ.get("VIQA_NO_NATIVE_BF16", "").strip() not in ("", "0"):
+        return False
     try:
         flags = Path("/proc/cpuinfo").read_text()
     except OSError:
@@ -74,13 +86,15 @@ def cpu_has_native_bf16() -> bool:
 
 
 def default_dtype(device: str):
-    """The fastest precision the hardware runs natively, float32 where in doubt."""
+    """The fastest precision the hardware runs natively at float32's answers: on a CPU,
+    ``AUTO_CPU_NATIVE_BF16`` or ``AUTO_CPU_OTHER`` (see the README's precision section)."""
     import torch
 
     if device.startswith("cuda"):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    if device == "cpu" and cpu_has_native_bf16():
-        return torch.bfloat16
+    if device == "cpu":
+        name = AUTO_CPU_NATIVE_BF16 if cpu_has_native_bf16() else AUTO_CPU_OTHER
+        return torch.qint8 if name == "int8" else getattr(torch, name)
     return torch.float32
 
 
@@ -93,17 +107,27 @@ def dtype_name(dtype: str | None) -> str:
         return "auto"
     name = _DTYPES.get(key)
     if name is None:
-        raise ValueError(f"Unknown dtype {dtype!r}; use one of float32, bfloat16, float16 or auto.")
+        raise ValueError(
+            f"Unknown dtype {dtype!r}; use one of float32, bfloat16, float16, int8 or auto."
+        )
     return name
 
 
 def resolve_dtype(dtype, device: str):
-    """``None`` → hardware default; strings like ``"bf16"`` or ``"float32"`` → torch dtypes."""
+    """``None`` → hardware default; strings like ``"bf16"`` or ``"float32"`` → torch dtypes
+    (``"int8"`` → ``torch.qint8``: dynamic int8 linear layers, CPU only)."""
     import torch
 
     if dtype is None or isinstance(dtype, str):
         name = dtype_name(dtype)
-        return default_dtype(device) if name == "auto" else getattr(torch, name)
+        if name == "auto":
+            return default_dtype(device)
+        dtype = torch.qint8 if name == "int8" else getattr(torch, name)
+    if dtype == torch.qint8 and device != "cpu":
+        raise ValueError(
+            f"dtype int8 runs on the CPU only, not on {device!r}; pass device='cpu', or "
+            "dtype='auto' for the device's own fastest precision."
+        )
     return dtype
 
 
@@ -172,7 +196,9 @@ class Reader:
         self.dtype = dtype if dtype is not None else torch.float32
         self.tokenizer = tokenizer
         half = self.dtype in (torch.bfloat16, torch.float16)
-        if _matmuls_only(device, self.dtype):
+        if self.dtype == torch.qint8:  # float32 with one warning when it cannot be quantized
+            self.model, self.dtype = int8_or_float32(model, checkpoint)
+        elif _matmuls_only(device, self.dtype):
             self.model = half_precision_matmuls(model.float(), self.dtype).eval()
         else:
             self.model = model.to(device=device, dtype=self.dtype).eval()
@@ -193,6 +219,8 @@ class Reader:
         """How the forward pass computes, e.g. ``float32`` or ``bfloat16 matmuls, float32
         elsewhere`` (the CPU half-precision mode)."""
         name = str(self.dtype).replace("torch.", "")
+        if name == "qint8":
+            return "int8 linear layers (dynamic), float32 elsewhere"
         if _matmuls_only(self.device, self.dtype):
             return f"{name} matmuls, float32 elsewhere"
         return name
@@ -383,10 +411,10 @@ def build_reader(checkpoint: str | Path, device: str | None = None, dtype=None) 
 
     device = device or default_device()
     torch_dtype = resolve_dtype(dtype, device)
-    # Matmuls-only readers load float32 weights; the Reader converts their linear layers.
-    loaded = load_checkpoint(
-        str(checkpoint), torch.float32 if _matmuls_only(device, torch_dtype) else torch_dtype
-    )
+    # Matmuls-only and int8 readers load float32 weights; the Reader converts their linear
+    # layers (int8: one at a time, giving back each float32 layer's memory as it goes).
+    converted = _matmuls_only(device, torch_dtype) or torch_dtype == torch.qint8
+    loaded = load_checkpoint(str(checkpoint), torch.float32 if converted else torch_dtype)
     defaults, source = checkpoint_defaults(loaded.name)
     reader = Reader(
         loaded.model, loaded.tokenizer, str(checkpoint), device, torch_dtype,

@@ -108,7 +108,7 @@ class EvaluateArguments:
     batch_size: int = field(default=32, metadata={"help": "Windows per forward pass."})
     device: str | None = field(default=None, metadata={"help": "cuda, mps or cpu (default: best)."})
     dtype: str | None = field(
-        default=None, metadata={"help": "float32, bfloat16 or float16 (default: the reader's)."}
+        default=None, metadata={"help": "float32, bfloat16, float16 or int8 (CPU) (default: the reader's)."}
     )
     dataset_cache_dir: str | None = field(
         default=None, metadata={"help": "Download cache (default: $VIQA_CACHE or ~/.cache/viqa)."}

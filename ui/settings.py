@@ -16,7 +16,7 @@ def _dtype_env(name: str) -> str:
         return dtype_name(raw)
     except ValueError:
         raise ValueError(
-            f"{name}={raw!r} is not a precision; use auto, float32, bfloat16 or float16."
+            f"{name}={raw!r} is not a precision; use auto, float32, bfloat16, float16 or int8."
         ) from None
 
 
@@ -29,8 +29,8 @@ class Settings:
     concurrency: int = 2  # requests the queue runs at once
     max_batch_rows: int = 1_000  # rows per batch upload
     models_dir: str | None = None  # None: $VIQA_MODELS_DIR or models/
-    # Readers' precision; "auto" is what the hardware runs natively (bf16 matmuls on a CPU
-    # with AVX512-BF16), "float32" trades that speed for float32's exact scores.
+    # Readers' precision; "auto" is the fastest the hardware runs at float32's answers (int8
+    # linear layers on a CPU, see README), "float32" trades that speed for float32's exact scores.
     dtype: str = "auto"
 
     @classmethod

@@ -1,0 +1,197 @@
+"""Dynamic int8 quantization of a reader's model for CPUs (the ``dtype="int8"`` mode).
+
+The encoder's linear layers, where nearly all of the time goes, become PyTorch's dynamically
+quantized ``Linear``: int8 weights with one scale per output channel, activations quantized per
+batch at run time, run by fbgemm's AVX2/AVX512-VNNI kernels on x86 (qnnpack on ARM). The
+embeddings, layer norms and the 2-logit QA head stay float32. The embedding table is left as
+loaded: memory-mapped from the checkpoint, only the rows a question uses are ever read, so
+quantizing it (reading all 250,002 rows of XLM-R's) would cost memory rather than save it.
+
+Chosen by measurement (``benchmarks/bench_reader.py``; the README has the table): PyTorch's
+own ``torch.ao`` dynamic quantization is as fast as ONNX Runtime's quantized export and needs
+no extra package, no export step and no on-disk cache; torchao 0.18's
+``Int8DynamicActivationInt8WeightConfig`` was slower than float32 on this CPU.
+"""
+
+from __future__ import annotations
+
+import copy
+import ctypes
+import threading
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+# The quantized engine is process-wide state; packing under a lock keeps two loads from
+# switching it under each other.
+_ENGINE_LOCK = threading.Lock()
+
+
+class QuantizationError(RuntimeError):
+    """The int8 path cannot handle this model (the reader then falls back to float32)."""
+
+
+def _engine() -> str:
+    """fbgemm (x86, VNNI-aware) where built in, else the default (qnnpack on ARM)."""
+    engines = torch.backends.quantized.supported_engines
+    for name in ("fbgemm", "qnnpack"):
+        if name in engines:
+            return name
+    raise QuantizationError(f"this PyTorch build has no int8 CPU engine (supported: {engines})")
+
+
+def _quantized_linear(module: nn.Linear) -> nn.Module:
+    """The dynamic int8 twin of ``module``, which is left as it was."""
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+    from torch.ao.quantization import per_channel_dynamic_qconfig
+
+    if module.weight.dtype == torch.float32 and (
+        module.bias is None or module.bias.is_floating_point()
+    ):
+        layer = copy.copy(module)  # shares the weight: no float32 copy
+    else:  # a half-precision model: a float32 copy of one layer at a time, never of the model
+        layer = nn.Linear(module.in_features, module.out_features, bias=module.bias is not None)
+        with torch.no_grad():
+            layer.weight.copy_(module.weight)
+            if module.bias is not None:
+                layer.bias.copy_(module.bias)
+    layer.qconfig = per_channel_dynamic_qconfig
+    new = DynamicLinear.from_float(layer)
+    if layer.bias is not None and layer.bias.dtype != torch.float32:
+        new.set_weight_bias(new.weight(), layer.bias.float())
+    return new
+
+
+class Int8FallbackWarning(UserWarning):
+    """A reader asked for int8 runs in float32 because its model could not be quantized."""
+
+
+def quantize_int8(model: nn.Module, keep: tuple[str, ...] = ("qa_outputs",)) -> nn.Module:
+    """Quantize ``model`` in place: its linear layers (except those named in ``keep``) to
+    dynamic int8, every other parameter to float32. Returns ``model`` in eval mode.
+
+    Raises ``QuantizationError`` when the model cannot be quantized (no int8 engine in this
+    PyTorch, no linear layer, a layer the quantizer rejects). Every new layer is built before
+    the first one is swapped in, so on an error ``model`` is unchanged and still usable.
+    """
+    linears = list(_linears(model, keep))
+    swapped = {id(child.weight) for _, _, child in linears}
+    # Storages other tensors use too (tied weights) keep their pages.
+    shared = {
+        t.untyped_storage().data_ptr()
+        for t in (*model.parameters(), *model.buffers())
+        if id(t) not in swapped
+    }
+    mapped = _file_mappings()
+    try:
+        with _ENGINE_LOCK, warnings.catch_warnings():
+            # torch.ao.quantization warns about its future move to torchao on every use.
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
+            warnings.filterwarnings("ignore", message=".*torch.ao.quantization.*")
+            warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*")
+            previous = torch.backends.quantized.engine
+            torch.backends.quantized.engine = _engine()
+            try:
+                swaps = []
+                for parent, name, child in linears:
+                    swaps.append((parent, name, _quantized_linear(child)))
+                    # Its float32 pages are read now; give them back at once (see below).
+                    if child.weight.untyped_storage().data_ptr() not in shared:
+                        release_mapped_pages(child.weight, mapped)
+            finally:
+                torch.backends.quantized.engine = previous
+    except QuantizationError:
+        raise
+    except Exception as exc:  # the quantizer raises AssertionError, RuntimeError, ImportError…
+        raise QuantizationError(f"{type(exc).__name__}: {exc}") from exc
+    if not swaps:
+        raise QuantizationError(f"{type(model).__name__} has no linear layer to quantize")
+    for parent, name, new in swaps:
+        setattr(parent, name, new)
+    return model.float().eval()
+
+
+def _linears(model: nn.Module, keep: tuple[str, ...]):
+    """``(parent, attribute, layer)`` of each ``nn.Linear`` below ``model`` not in ``keep``."""
+    for parent_name, parent in model.named_modules():
+        for name, child in parent.named_children():
+            full = f"{parent_name}.{name}" if parent_name else name
+            if type(child) is nn.Linear and full not in keep and name not in keep:
+                yield parent, name, child
+
+
+# ---------------------------------------------------------------------------------------------
+# Giving back the float32 pages
+# ---------------------------------------------------------------------------------------------
+# transformers memory-maps safetensors checkpoints: a weight's pages are read from the file on
+# first use and then count as the process's memory until the whole file is unmapped, which
+# the still-used embedding table prevents. Quantizing reads every linear weight once; without
+# this the int8 reader would hold the float32 linear weights (340 MB for a base model) as file
+# pages beside its int8 copy.
+_MADV_DONTNEED = 4
+_PAGE = 4096
+
+
+def _file_mappings() -> list[tuple[int, int]]:
+    """``(start, end)`` addresses of this process's file-backed memory maps (Linux; else [])."""
+    try:
+        lines = Path("/proc/self/maps").read_text().splitlines()
+    except OSError:
+        return []
+    spans = []
+    for line in lines:
+        fields = line.split(maxsplit=5)
+        if len(fields) == 6 and fields[5].startswith("/"):  # a path: a mapped file
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            spans.append((start, end))
+    return spans
+
+
+def release_mapped_pages(tensor: torch.Tensor, mapped: list[tuple[int, int]]) -> bool:
+    """Drop the resident pages of ``tensor`` if it lies in a memory-mapped file (in
+    ``mapped``), so they stop counting as memory; the caller no longer reads it. Only whole
+    pages inside the tensor are dropped, never a neighbour's. True when pages were dropped.
+
+    A file mapping's dropped page reads back from the file, so even a wrong call loses no data
+    the file does not hold; anonymous memory (a model built in memory) is never touched.
+    """
+    start = tensor.data_ptr()
+    end = start + tensor.numel() * tensor.element_size()
+    if not any(lo <= start and end <= hi for lo, hi in mapped):
+        return False
+    first, last = -(-start // _PAGE) * _PAGE, end // _PAGE * _PAGE
+    if last <= first:
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return (
+            libc.madvise(ctypes.c_void_p(first), ctypes.c_size_t(last - first), _MADV_DONTNEED) == 0
+        )
+    except (OSError, AttributeError):  # no libc madvise (not Linux): the pages just stay
+        return False
+
+
+def int8_linear_count(model: nn.Module) -> int:
+    """How many dynamic int8 linear layers ``model`` holds (0 for a float model)."""
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+
+    return sum(isinstance(m, DynamicLinear) for m in model.modules())
+
+
+def int8_or_float32(model: nn.Module, checkpoint: str = "") -> tuple[nn.Module, torch.dtype]:
+    """``(quantize_int8(model), torch.qint8)``, or ``(model in float32, torch.float32)`` with
+    one ``Int8FallbackWarning`` when the model cannot be quantized: a checkpoint the int8
+    path does not handle still answers, at float32's speed."""
+    try:
+        return quantize_int8(model), torch.qint8
+    except QuantizationError as exc:
+        warnings.warn(
+            f"int8 is not available for '{checkpoint or type(model).__name__}' ({exc}); "
+            "it runs in float32 instead (same answers as dtype='float32', without the int8 "
+            "speed-up). Pass dtype='float32' to silence this.",
+            Int8FallbackWarning,
+            stacklevel=3,
+        )
+        return model.float().eval(), torch.float32
