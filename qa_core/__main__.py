@@ -11,8 +11,9 @@ import argparse
 import json
 import logging
 import sys
+import warnings
 
-from qa_core.errors import QAError
+from qa_core.errors import QAError, UntrainedHeadWarning
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
                 context = f.read()
         else:
             context = args.context
-        reader = load_reader(args.checkpoint, device=args.device, dtype=args.dtype)
+        with warnings.catch_warnings():  # said once below as "warning: ...", and in the JSON
+            warnings.simplefilter("ignore", UntrainedHeadWarning)
+            reader = load_reader(args.checkpoint, device=args.device, dtype=args.dtype)
         pred = reader.answer(
             args.question,
             context,
@@ -68,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     except (QAError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    for message in pred.warnings:
+        print(f"warning: {message}", file=sys.stderr)
     print(json.dumps(pred.to_dict(include_tokens=args.tokens), ensure_ascii=False, indent=2))
     return 0
 

@@ -304,3 +304,15 @@ def test_gated_errors_are_recognised_in_transformers_wrapping():
     wrapped = OSError("You are trying to access a gated repo.\nMake sure to have access to it at "
                       "https://huggingface.co/org/model.")
     assert isinstance(loading._classify_load_error("org/model", wrapped), GatedCheckpointError)
+
+
+def test_the_cli_says_an_untrained_head_once_in_plain_words(layouts, capsys):
+    from qa_core.__main__ import main
+
+    args = ["ask", "--checkpoint", str(layouts["plain-encoder"]), "--question", "Ai?",
+            "--context", "Bình Nguyễn là chuyên gia.", "--dtype", "float32"]
+    assert main(args) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["warnings"][0].startswith(f"'{layouts['plain-encoder']}' has no")
+    assert out.err.count("no trained question-answering head") == 1
+    assert "warning: '" in out.err and "UntrainedHeadWarning" not in out.err
