@@ -454,6 +454,7 @@ class LoadedCheckpoint:
     model: object
     untrained_head: bool = False
     attention_note: str = ""  # set when the requested attention was replaced
+    record_dir: Path | None = None  # where its viqa_training.json lies, if it has one
 
     @property
     def architecture(self) -> str:
@@ -570,12 +571,34 @@ def load_checkpoint(
             "%s: %d weights were not in the checkpoint and are random (e.g. %s); its answers "
             "will be poor.", checkpoint, len(encoder_missing), ", ".join(encoder_missing[:3]),
         )
-    loaded = LoadedCheckpoint(checkpoint, config, tokenizer, model, untrained, note)
+    loaded = LoadedCheckpoint(
+        checkpoint, config, tokenizer, model, untrained, note, _record_dir(checkpoint, local, hub)
+    )
     if untrained:
         warnings.warn(
             untrained_head_message(checkpoint), UntrainedHeadWarning, stacklevel=caller_stacklevel()
         )
     return loaded
+
+
+def _record_dir(checkpoint: str, local: Path | None, hub: dict) -> Path | None:
+    """The folder holding the checkpoint's ``viqa_training.json``: a local checkpoint's own,
+    or the Hub cache's for a model trained here and pushed (its settings travel with it)."""
+    from qa_core.answer_options import RECORD_FILE
+
+    if local is not None:
+        return local
+    from transformers.utils.hub import cached_file
+
+    try:
+        path = cached_file(
+            checkpoint, RECORD_FILE, _raise_exceptions_for_missing_entries=False,
+            _raise_exceptions_for_connection_errors=False, **hub,
+        )
+    except Exception:  # the model loaded; without its record it answers with the defaults
+        logger.debug("No %s for %s", RECORD_FILE, checkpoint, exc_info=True)
+        return None
+    return Path(path).parent if path else None
 
 
 def load_components(checkpoint: str, dtype=None, cache_dir: str | None = None, **model_kwargs):

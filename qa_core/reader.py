@@ -415,7 +415,7 @@ def build_reader(checkpoint: str | Path, device: str | None = None, dtype=None) 
     # layers (int8: one at a time, giving back each float32 layer's memory as it goes).
     converted = _matmuls_only(device, torch_dtype) or torch_dtype == torch.qint8
     loaded = load_checkpoint(str(checkpoint), torch.float32 if converted else torch_dtype)
-    defaults, source = checkpoint_defaults(loaded.name)
+    defaults, source = checkpoint_defaults(loaded.record_dir or loaded.name)
     reader = Reader(
         loaded.model, loaded.tokenizer, str(checkpoint), device, torch_dtype,
         defaults=defaults, defaults_source=source, warnings=loaded.warnings(),

@@ -111,3 +111,18 @@ def test_the_cli_uses_the_trained_settings_too(trained_checkpoint, capsys):
     told = json.loads(capsys.readouterr().out)
     assert trained["n_windows"] > told["n_windows"] >= 1
     assert trained["null_score"] is not None and told["null_score"] is None
+
+
+def test_a_model_pushed_from_here_brings_its_settings_from_the_hub(trained_checkpoint, tmp_path):
+    """A Hub id's ``viqa_training.json`` (train.push uploads it) is read from the Hub cache."""
+    from qa_core.loading import load_checkpoint
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "cache" / "models--someone--trained"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(commit)
+    shutil.copytree(trained_checkpoint, repo / "snapshots" / commit)
+    loaded = load_checkpoint("someone/trained", cache_dir=str(tmp_path / "cache"))  # offline
+    assert loaded.record_dir == repo / "snapshots" / commit
+    options, source = checkpoint_defaults(loaded.record_dir)
+    assert source == f"as trained ({RECORD_FILE})" and options.max_length == 64
