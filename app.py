@@ -14,13 +14,19 @@ use into a bounded cache. ``python app.py`` serves it, honouring ``GRADIO_SERVER
 Environment: ``VIQA_MODELS_DIR`` (local checkpoints, default ``models/``), ``VIQA_MODEL_CACHE_SIZE``
 (readers kept in memory, default 2), ``VIQA_MAX_CONTEXT_CHARS`` (default 20,000),
 ``VIQA_CONCURRENCY`` (requests run at once, default 2), ``VIQA_MAX_BATCH_ROWS`` (default 1,000),
-``VIQA_DTYPE`` (the readers' precision: auto, float32, bfloat16 or float16; default auto).
+``VIQA_DTYPE`` (the readers' precision: auto, float32, bfloat16 or float16; default auto),
+``VIQA_ALLOW_LOCAL_PATHS`` (1: load local checkpoints from any path, for a local single-user run;
+default 0: only under the models directory), ``VIQA_SHUTDOWN_TIMEOUT`` (seconds that requests in
+flight may run on after SIGTERM, default 8).
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
+import time
 
 import gradio as gr
 
@@ -52,6 +58,9 @@ def build_demo(app: ViqaApp | None = None) -> gr.Blocks:
         pickers = [ask_tab.checkpoint, *compare_pickers, datasets_picker, evaluate_picker,
                    batch_picker]
         ask_tab.refresh.click(app.refresh_checkpoints, pickers, pickers, api_visibility="private")
+        # Before the first question: how to get a model when none can answer (offline, none
+        # local). On page load, not at import: it may probe the Hub.
+        demo.load(ask_tab.handlers.notice, None, ask_tab.notice, api_visibility="private")
     demo.queue(default_concurrency_limit=app.settings.concurrency, max_size=256)
     return demo
 
@@ -64,8 +73,44 @@ def launch(demo: gr.Blocks, **kwargs):
     return demo.launch(**kwargs)
 
 
+def busy(demo: gr.Blocks) -> bool:
+    """Whether ``demo``'s queue has a request running or waiting."""
+    queue = demo._queue
+    return len(queue) > 0 or any(job is not None for job in queue.active_jobs)
+
+
+def drain(demo: gr.Blocks, timeout_s: float, poll_s: float = 0.1) -> bool:
+    """Refuse new requests, let those in flight finish (at most ``timeout_s``), then close
+    the server. True when nothing was cut short."""
+    demo._queue.max_size = 0  # new requests: "queue is full"; those accepted keep running
+    deadline = time.monotonic() + timeout_s
+    while busy(demo) and time.monotonic() < deadline:
+        time.sleep(poll_s)
+    finished = not busy(demo)
+    if finished:
+        time.sleep(0.5)  # the last results reach their clients before the server goes
+    demo.close(verbose=False)
+    return finished
+
+
+def serve(demo: gr.Blocks, timeout_s: float, **kwargs) -> None:
+    """``launch`` in the main thread until SIGTERM or Ctrl-C, then :func:`drain`: a container
+    stop or a Space restart lets requests in flight finish (bounded) instead of cutting them."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, _frame: stop.set())
+    launch(demo, prevent_thread_lock=True, **kwargs)
+    while not stop.wait(0.5):
+        pass
+    logger = logging.getLogger("viqa.app")
+    logger.info("Stopping: letting requests in flight finish (at most %d s)…", timeout_s)
+    finished = drain(demo, timeout_s)
+    logger.info("Stopped%s.", "" if finished else ": requests still running were cut short")
+
+
 try:
-    demo = build_demo()
+    demo_settings = Settings.from_env()
+    demo = build_demo(ViqaApp(demo_settings))
 except ValueError as exc:  # a VIQA_* setting that makes no sense: say which, not a traceback
     if __name__ != "__main__":
         raise
@@ -73,4 +118,4 @@ except ValueError as exc:  # a VIQA_* setting that makes no sense: say which, no
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    launch(demo)
+    serve(demo, demo_settings.shutdown_timeout_s)

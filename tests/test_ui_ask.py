@@ -3,6 +3,8 @@ offline checkpoints (no server); also the shared validation and loading path beh
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import json
 import unicodedata
 from pathlib import Path
@@ -14,13 +16,21 @@ from ui_helpers import (
     CONTEXT,
     FAMILIES,
     QUESTION,
+    TRAINED,
     joined,
     labelled_offsets,
     make_state,
     reference,
+    trained_copy,
 )
 
-from ui.ask import AskHandlers
+from qa_core.answer_options import AnswerOptions
+from qa_core.checkpoints import PUBLIC_CHECKPOINTS, ReaderCache
+from qa_core.errors import GatedCheckpointError
+from qa_core.loading import gated_message
+from ui.ask import FOLLOWED, AskHandlers
+from ui.settings import Settings
+from ui.state import ViqaApp
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +44,7 @@ def checkpoint(request, models_dir) -> str:
 
 
 def test_ask_shows_the_readers_answers_at_their_exact_offsets(ask, checkpoint):
-    outcome, highlighted, heatmap, table, score_map = ask.ask(
+    outcome, highlighted, heatmap, table, score_map, _ = ask.ask(
         CONTEXT, QUESTION, checkpoint, top_n=5, max_answer_length=30)
     pred = reference(ask.app, checkpoint, top_n=5, max_answer_length=30)
     best = pred.answers[0]
@@ -59,7 +69,11 @@ def test_no_answer_outcome_is_shown_with_its_probability(ask, checkpoint):
 
 def test_api_returns_the_readers_prediction(ask, checkpoint):
     out = ask.answer_api(CONTEXT, QUESTION, checkpoint, top_n=3)
+    settings = out.pop("settings")
     assert out == reference(ask.app, checkpoint, top_n=3).to_dict()
+    assert out["warnings"] == []  # a QA head: nothing to warn about
+    assert settings == {**dataclasses.asdict(AnswerOptions(top_n=3)),
+                        "source": "library defaults", "precision": settings["precision"]}
     assert json.loads(json.dumps(out)) == out
     default = ask.answer_api(CONTEXT, QUESTION, "", top_n=3)  # "" = the app's default
     assert default["checkpoint"] == ask.app.default_checkpoint()
@@ -84,7 +98,7 @@ def test_bad_input_is_a_clear_message(ask, question, context, message):
     ("checkpoint", "message"),
     [
         ("", "No checkpoint chosen"),
-        ("./no/such/dir", "does not exist"),
+        ("./no/such/dir", "is not a checkpoint this app serves"),
         ("nobody/no-such-model-xyz", "no-such-model-xyz"),  # offline: names the id
     ],
 )
@@ -94,28 +108,38 @@ def test_unknown_checkpoints_are_a_clear_message(ask, checkpoint, message):
     assert "Traceback" not in str(err.value)
 
 
-def test_a_checkpoint_that_is_not_a_qa_model_is_refused(ask, tiny_checkpoints, tmp_path):
-    from transformers import ViTConfig
+def test_a_checkpoint_that_is_not_a_qa_model_is_refused(tiny_checkpoints, tmp_path):
+    from transformers import ViTConfig, ViTModel
 
+    ask = AskHandlers(make_state(tmp_path))
     target = tmp_path / "vision-model"
     target.mkdir()
     for f in Path(tiny_checkpoints["wordpiece"]).iterdir():
         if f.name.startswith("tokenizer"):
             (target / f.name).write_bytes(f.read_bytes())
-    ViTConfig().save_pretrained(target)
+    ViTModel(ViTConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                       intermediate_size=37, image_size=32, patch_size=16)).save_pretrained(target)
     with pytest.raises(gr.Error, match="question-answering head"):
         ask.ask(CONTEXT, QUESTION, str(target))
 
 
-def test_an_untrained_head_warns_on_every_use(ask, tiny_checkpoints, tmp_path):
+def test_an_untrained_head_warns_on_every_use_and_the_api_result_says_so(
+        tiny_checkpoints, tmp_path):
     from transformers import AutoModel, AutoTokenizer
 
-    src = tiny_checkpoints["wordpiece"]
-    AutoModel.from_pretrained(src).save_pretrained(tmp_path)  # encoder only, no qa_outputs
-    AutoTokenizer.from_pretrained(src).save_pretrained(tmp_path)
+    src, target = tiny_checkpoints["wordpiece"], tmp_path / "encoder-only"
+    AutoModel.from_pretrained(src).save_pretrained(target)  # encoder only, no qa_outputs
+    AutoTokenizer.from_pretrained(src).save_pretrained(target)
+    ask = AskHandlers(make_state(tmp_path))
     for _ in range(2):
         with pytest.warns(UserWarning, match="no trained question-answering head"):
-            ask.ask(CONTEXT, QUESTION, str(tmp_path))
+            ask.ask(CONTEXT, QUESTION, str(target))
+    # API clients see no toast: the warning is a field of the result, every time.
+    for _ in range(2):
+        with pytest.warns(UserWarning):
+            out = ask.answer_api(CONTEXT, QUESTION, str(target))
+        assert len(out["warnings"]) == 1
+        assert "no trained question-answering head" in out["warnings"][0]
 
 
 def test_html_emoji_and_nfd_input_come_back_as_text_at_exact_offsets(ask, checkpoint):
@@ -134,3 +158,139 @@ def test_error_messages_quote_user_input_as_text(ask):
     with pytest.raises(gr.Error) as err:
         ask.ask(CONTEXT, QUESTION, "./<img src=x onerror=alert(1)>")
     assert "<img" not in err.value.message and "&lt;img" in err.value.message
+
+
+def test_error_messages_reach_api_clients_as_plain_text(ask):
+    name = "./a&b<c>"
+    with pytest.raises(gr.Error) as err:
+        ask.answer_api(CONTEXT, QUESTION, name)
+    assert f"'{name}' is not a checkpoint" in err.value.message
+    assert "&amp;" not in err.value.message and "&lt;" not in err.value.message
+    with pytest.raises(gr.Error) as err:  # the page still shows it as text, never as HTML
+        ask.ask(CONTEXT, QUESTION, name)
+    assert "a&amp;b&lt;c&gt;" in err.value.message
+
+
+# ---- a checkpoint's saved settings ---------------------------------------------------------
+@pytest.fixture(scope="module")
+def trained(tiny_checkpoints, tmp_path_factory) -> tuple[AskHandlers, str]:
+    """Handlers over a models directory holding a checkpoint trained here (TRAINED saved)."""
+    root = tmp_path_factory.mktemp("trained-models")
+    checkpoint = trained_copy(tiny_checkpoints["wordpiece"], root / "run")
+    return AskHandlers(make_state(root)), str(checkpoint)
+
+
+def test_the_checkpoints_saved_settings_are_the_defaults_and_shown(trained):
+    ask, checkpoint = trained
+    outcome, *_ = ask.ask(CONTEXT, QUESTION, checkpoint)  # no options given: the saved ones
+    assert ("Settings in force: window 128, stride 32, answers up to 12 tokens, no-answer "
+            "threshold -1.25 (as trained (viqa_training.json))") in outcome
+    api = ask.answer_api(CONTEXT, QUESTION, checkpoint)
+    reader = ask.app.readers.get(checkpoint).reader
+    expected = reader.answer(QUESTION, CONTEXT, **{k: TRAINED[k] for k in TRAINED})
+    assert api["answers"] == [a.to_dict() for a in expected.answers]
+    assert {k: api["settings"][k] for k in TRAINED} == TRAINED
+    assert api["settings"]["source"] == "as trained (viqa_training.json)"
+    # An explicit value still wins, and the line says what was changed.
+    outcome, *_ = ask.ask(CONTEXT, QUESTION, checkpoint, 5, None, None, 0.5, 256, None)
+    assert "window 256, stride 32" in outcome and "no-answer threshold 0.5" in outcome
+    assert "changed from as trained (viqa_training.json): window 128 → 256, threshold -1.25 → 0.5" \
+        in outcome
+    api = ask.answer_api(CONTEXT, QUESTION, checkpoint, max_length=256, null_threshold=0.5)
+    assert api["settings"]["max_length"] == 256 and api["settings"]["doc_stride"] == 32
+    assert api["answers"] == [a.to_dict() for a in reader.answer(
+        QUESTION, CONTEXT, **{**TRAINED, "max_length": 256, "null_threshold": 0.5}).answers]
+
+
+def test_the_controls_follow_the_picked_checkpoint(trained):
+    ask, checkpoint = trained
+    info, *values = ask.follow_checkpoint(checkpoint)
+    assert dict(zip(FOLLOWED, values)) == {k: TRAINED[k] for k in FOLLOWED}
+    assert "windows of 128 tokens (stride 32)" in info and "as trained" in info
+    public = PUBLIC_CHECKPOINTS[0]
+    info, *values = ask.follow_checkpoint(public.hub_id)  # never loads: the library's defaults
+    assert dict(zip(FOLLOWED, values)) == {
+        k: getattr(AnswerOptions(), k) for k in FOLLOWED}
+    assert f"licence **{public.licence}**" in info and "open, no token needed" in info
+    gated = next(c for c in PUBLIC_CHECKPOINTS if c.gated)
+    info, *_ = ask.follow_checkpoint(gated.hub_id)
+    assert "gated: accept its conditions at https://huggingface.co/" in info
+    assert "hf auth login" in info and gated.licence in info
+    # A name the server does not serve: no file is read for it, the library's defaults.
+    _, *values = ask.follow_checkpoint("/etc")
+    assert values[1] == AnswerOptions().max_length
+
+
+def test_the_checkpoint_info_says_which_precision_is_in_force(trained):
+    _, checkpoint = trained
+    fresh = AskHandlers(make_state(Path(checkpoint).parent, dtype="float32"))
+    assert "Not loaded yet; precision setting **float32**" in fresh.checkpoint_info(checkpoint)
+    *_, info = fresh.ask(CONTEXT, QUESTION, checkpoint)
+    assert "Loaded on cpu; precision **float32**" in info
+    assert fresh.checkpoint_info(checkpoint) == info
+
+
+def test_the_picker_shows_licence_and_gating_and_starts_on_the_open_default(tmp_path):
+    viqa = make_state(tmp_path / "no-models")
+    labels = dict((v, label) for label, v in viqa.checkpoint_choices())
+    for c in PUBLIC_CHECKPOINTS:
+        assert c.licence in labels[c.hub_id]
+        assert ("gated" in labels[c.hub_id]) == c.gated
+    default = next(c for c in PUBLIC_CHECKPOINTS if c.hub_id == viqa.default_checkpoint())
+    assert not default.gated and default.permissive
+
+
+def test_with_no_model_offline_the_page_says_how_to_get_one(tmp_path, monkeypatch):
+    import qa_core.checkpoints as checkpoints
+
+    monkeypatch.setattr(checkpoints, "hub_reachable", lambda: False)
+    notice = AskHandlers(make_state(tmp_path / "empty")).notice()
+    assert notice.visible and "python -m train.finetune --preset smoke" in notice.value
+    assert "No model is available offline" in notice.value
+
+
+def test_with_a_local_model_there_is_no_notice(ask):
+    assert ask.notice().visible is False
+
+
+def test_a_gated_model_gets_its_own_message():
+    def gated(checkpoint):
+        raise GatedCheckpointError(gated_message(checkpoint))
+
+    viqa = ViqaApp(Settings(models_dir="no-models"), ReaderCache(maxsize=1, loader=gated))
+    with pytest.raises(gr.Error) as err:
+        AskHandlers(viqa).ask(CONTEXT, QUESTION, "nguyenvulebinh/vi-mrc-base")
+    assert err.value.title.startswith("Gated model")
+    assert "https://huggingface.co/nguyenvulebinh/vi-mrc-base" in err.value.message
+    assert "hf auth login" in err.value.message and "HF_TOKEN" in err.value.message
+    assert "neither a local model directory" not in err.value.message
+
+
+# ---- paths on the server ---------------------------------------------------------------------
+@pytest.mark.parametrize(("existing", "missing"), [
+    ("/etc", "/nonexistent"), ("~", "~/no-such-dir-xyz"),
+    ("../../../../../../../../etc", "../../../../../../../../no-such-dir-xyz")])
+def test_paths_outside_the_models_directory_get_one_reply(ask, existing, missing):
+    replies = []
+    for name in (existing, missing):
+        for call in (ask.ask, ask.answer_api):
+            with pytest.raises(gr.Error) as err:
+                call(CONTEXT, QUESTION, name)
+            replies.append((err.value.title, err.value.message.replace(
+                html.escape(name, quote=False) if call == ask.ask else name, "NAME")))
+    assert len(set(replies[::2])) == 1 and len(set(replies[1::2])) == 1
+    assert "is not a checkpoint this app serves" in replies[0][1]
+
+
+def test_a_checkpoint_outside_the_models_directory_needs_the_setting(tiny_checkpoints, tmp_path):
+    outside = str(tiny_checkpoints["unigram"])
+    with pytest.raises(gr.Error, match="VIQA_ALLOW_LOCAL_PATHS=1"):
+        AskHandlers(make_state(tmp_path)).ask(CONTEXT, QUESTION, outside)
+    allowed = AskHandlers(make_state(tmp_path, allow_local_paths=True))
+    assert allowed.answer_api(CONTEXT, QUESTION, outside)["answers"]
+
+
+def test_changed_inputs_clear_the_answer(ask):
+    outcome, highlighted, heatmap, table, score_map = ask.stale()
+    assert outcome == "" and highlighted is None and table is None
+    assert isinstance(heatmap, go.Figure) and isinstance(score_map, go.Figure)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import gradio as gr
 
-from qa_core.checkpoints import ReaderCache
 from ui.settings import Settings
 from ui.state import ViqaApp
 
@@ -19,10 +18,35 @@ QUESTION = "Ngô Quyền đóng đô ở đâu?"
 FAMILIES = ["wordpiece", "unigram"]
 
 
-def make_state(models_dir: Path) -> ViqaApp:
-    """The app's state over ``models_dir`` with small limits the tests can reach."""
-    settings = Settings(models_dir=str(models_dir), max_context_chars=5_000, max_batch_rows=50)
-    return ViqaApp(settings, ReaderCache(maxsize=2))
+def make_state(models_dir: Path, **settings) -> ViqaApp:
+    """The app's state over ``models_dir`` with small limits the tests can reach (and any
+    other ``Settings`` field given)."""
+    settings = Settings(**{"models_dir": str(models_dir), "max_context_chars": 5_000,
+                           "max_batch_rows": 50, "cache_size": 2, **settings})
+    return ViqaApp(settings)
+
+
+# What a run of train.finetune saves beside the model: its windows, span limit and tuned threshold.
+TRAINED = dict(max_length=128, doc_stride=32, max_answer_length=12, allow_no_answer=True,
+               null_threshold=-1.25)
+
+
+def trained_copy(source: Path, target: Path, **trained) -> Path:
+    """A copy of the checkpoint ``source`` with the ``viqa_training.json`` that training writes
+    (settings ``TRAINED`` unless given)."""
+    import shutil
+
+    from train.model_card import TrainingRecord
+
+    values = {**TRAINED, **trained}
+    shutil.copytree(source, target, symlinks=False)
+    TrainingRecord(
+        base_model="tiny:wordpiece", train_datasets=["sample"], eval_datasets=["sample"],
+        eval_split="validation", allow_no_answer=values["allow_no_answer"],
+        null_threshold=values["null_threshold"], null_threshold_source="tuned on sample",
+        settings={k: values[k] for k in ("max_length", "doc_stride", "max_answer_length")},
+    ).save(target)
+    return target
 
 
 def reference(viqa, checkpoint, question=QUESTION, context=CONTEXT, **options):

@@ -3,6 +3,7 @@ from a question to a prediction (validate, load, answer) that every tab and the 
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import threading
 from collections import OrderedDict
@@ -12,13 +13,18 @@ from pathlib import Path
 
 import gradio as gr
 
+from qa_core.answer_options import AnswerOptions, checkpoint_defaults
 from qa_core.checkpoints import (
+    PUBLIC_CHECKPOINTS,
     ReaderCache,
     checkpoint_choices,
     default_checkpoint,
     load_uncached_reader,
     models_dir,
+    served_checkpoint,
+    startup_notice,
 )
+from qa_core.errors import CheckpointError, GatedCheckpointError
 from qa_core.reader import validate_text
 from qa_core.sources import LoadedSource, load_source
 from qa_core.types import Prediction
@@ -50,14 +56,53 @@ class ViqaApp:
 
     def __init__(self, settings: Settings | None = None, readers: ReaderCache | None = None):
         self.settings = settings or Settings.from_env()
-        self.readers = readers or ReaderCache(
+        self.readers = readers if readers is not None else ReaderCache(
             self.settings.cache_size, partial(load_uncached_reader, dtype=self.settings.dtype))
         self._datasets: OrderedDict[tuple[str, str], DatasetView] = OrderedDict()
         self._datasets_lock = threading.Lock()
+        self._listed: tuple[str, ...] | None = None  # local checkpoints the pickers offer
 
     # ---- checkpoints ----------------------------------------------------------------------
     def checkpoint_choices(self) -> list[tuple[str, str]]:
-        return checkpoint_choices(self.settings.models_dir)
+        choices = checkpoint_choices(self.settings.models_dir)
+        public = {c.hub_id for c in PUBLIC_CHECKPOINTS}
+        self._listed = tuple(v for _, v in choices if v not in public)
+        return choices
+
+    def startup_notice(self) -> str | None:
+        """What a user must know before the first question (no model available offline,
+        local folders that cannot be used), or ``None``."""
+        return startup_notice(self.settings.models_dir)
+
+    def served(self, checkpoint: str) -> str:
+        """``checkpoint`` if this server may load it (Hub ids; local folders only under the
+        models directory unless ``allow_local_paths``), else a ``gr.Error`` that reads the same
+        whether the path exists or not."""
+        if self._listed is None:
+            self.checkpoint_choices()
+        with user_errors("load the model"):
+            return served_checkpoint(
+                checkpoint, self.settings.models_dir, self.settings.allow_local_paths,
+                self._listed or ())
+
+    def trained_options(self, checkpoint: str) -> tuple[AnswerOptions, str]:
+        """The options a reader of ``checkpoint`` answers with when a call gives none, and
+        where they come from; without loading it (library defaults for a name not served)."""
+        name = (checkpoint or "").strip()
+        if name in self.readers:
+            reader = self.readers.get(name).reader
+            return reader.defaults, reader.defaults_source
+        try:
+            name = served_checkpoint(name, self.settings.models_dir,
+                                     self.settings.allow_local_paths, self._listed or ())
+        except CheckpointError:
+            return AnswerOptions(), "library defaults"
+        return checkpoint_defaults(name) if name else (AnswerOptions(), "library defaults")
+
+    def loaded_reader(self, checkpoint: str):
+        """The reader of ``checkpoint`` if it is loaded already, else ``None`` (never loads)."""
+        name = (checkpoint or "").strip()
+        return self.readers.get(name).reader if name and name in self.readers else None
 
     def default_checkpoint(self) -> str:
         return default_checkpoint(self.settings.models_dir)
@@ -77,10 +122,17 @@ class ViqaApp:
         if not checkpoint:
             raise user_error("No checkpoint chosen: pick one from the list or type a Hub id or a "
                              "local path.", title="Cannot load the model")
+        checkpoint = self.served(checkpoint)
         if progress is not None and checkpoint not in self.readers:
             progress(0, desc=f"Loading {checkpoint} (first use)…")
-        with user_errors("load the model"):
-            entry = self.readers.get(checkpoint)
+        try:
+            with user_errors("load the model"):
+                entry = self.readers.get(checkpoint)
+        except gr.Error as err:
+            if isinstance(err.__cause__, GatedCheckpointError):  # its own message and title
+                raise user_error(str(err.__cause__), title="Gated model: accept its "
+                                 "conditions and log in") from err.__cause__
+            raise
         for message in entry.warnings:
             warn_user(message)
         return entry.reader
@@ -98,21 +150,39 @@ class ViqaApp:
                 title="Context too long",
             )
 
+    @staticmethod
+    def options_for(reader, **given) -> AnswerOptions:
+        """The options a call with ``given`` answers with: the reader's defaults (the
+        checkpoint's trained settings) with every given value that is not ``None`` applied."""
+        with user_errors("answer"):
+            return reader.defaults.with_overrides(**given)
+
     def predict(
-        self, context: str, question: str, checkpoint: str, top_n: int = 5,
-        max_answer_length: int = 30, allow_no_answer: bool = False, null_threshold: float = 0.0,
-        progress: gr.Progress | None = None,
+        self, context: str, question: str, checkpoint: str, top_n: int | None = None,
+        max_answer_length: int | None = None, allow_no_answer: bool | None = None,
+        null_threshold: float | None = None, progress: gr.Progress | None = None, *,
+        max_length: int | None = None, doc_stride: int | None = None,
     ) -> Prediction:
-        """Validate, load (cached) and answer: the one path every tab and the API share."""
+        """Validate, load (cached) and answer: the one path every tab and the API share.
+        An option left at ``None`` is the checkpoint's own (its ``viqa_training.json``)."""
+        return self.predict_in_detail(
+            context, question, checkpoint, progress, top_n=top_n,
+            max_answer_length=max_answer_length, allow_no_answer=allow_no_answer,
+            null_threshold=null_threshold, max_length=max_length, doc_stride=doc_stride)[0]
+
+    def predict_in_detail(
+        self, context: str, question: str, checkpoint: str,
+        progress: gr.Progress | None = None, **given,
+    ) -> tuple[Prediction, object, AnswerOptions]:
+        """:meth:`predict`, also returning the reader and the options in force."""
         self.check_input(question, context)
         reader = self.get_reader(checkpoint, progress)
+        options = self.options_for(reader, **given)
         if progress is not None:
             progress(0.5, desc="Answering…")
         with user_errors("answer"):
-            return reader.answer(
-                question, context, top_n=int(top_n), max_answer_length=int(max_answer_length),
-                allow_no_answer=bool(allow_no_answer), null_threshold=float(null_threshold),
-            )
+            pred = reader.answer(question, context, **dataclasses.asdict(options))
+        return pred, reader, options
 
     @staticmethod
     def answer_all(reader, questions: list[str], contexts: list[str], action: str,

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 import gradio as gr
 
+from qa_core.answer_options import AnswerOptions
 from qa_core.errors import QAError
 from qa_core.sources import NAMED_SOURCES
 from qa_core.types import Prediction
@@ -73,15 +74,21 @@ def checkpoint_picker(choices: list[tuple[str, str]], label: str, value: str, el
     )
 
 
-def answer_options(prefix: str = ""):
-    """Top-n, maximum answer length, allow-no-answer and threshold controls."""
+def answer_options(prefix: str = "", defaults: AnswerOptions | None = None):
+    """Top-n, maximum answer length, allow-no-answer and threshold controls, starting at
+    ``defaults`` (a checkpoint's saved settings; the library's when ``None``). The threshold
+    is a number box, not a slider: a slider would round a tuned threshold to its step."""
+    defaults = defaults or AnswerOptions()
     with gr.Row():
-        top_n = gr.Slider(1, 20, value=5, step=1, label="Top-n candidates",
+        top_n = gr.Slider(1, 20, value=defaults.top_n, step=1, label="Top-n candidates",
                           elem_id=f"{prefix}top-n")
-        max_len = gr.Slider(1, 100, value=30, step=1, label="Max answer length (tokens)")
-    allow_null = gr.Checkbox(value=False, label="Allow “no answer” (SQuAD 2.0 style)",
+        max_len = gr.Slider(1, 100, value=defaults.max_answer_length, step=1,
+                            label="Max answer length (tokens)", elem_id=f"{prefix}max-len")
+    allow_null = gr.Checkbox(value=defaults.allow_no_answer,
+                             label="Allow “no answer” (SQuAD 2.0 style)",
                              elem_id=f"{prefix}allow-null")
-    threshold = gr.Slider(-10, 10, value=0.0, step=0.1, label="No-answer threshold",
+    threshold = gr.Number(value=defaults.null_threshold, step=0.1, label="No-answer threshold",
+                          elem_id=f"{prefix}threshold",
                           info="“No answer” when null score − best span score is above this.")
     return top_n, max_len, allow_null, threshold
 
