@@ -32,11 +32,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa_core.textnorm import is_space, to_nfc
+from qa_core.textnorm import INVISIBLE_SPACES, is_space, to_nfc
 from qa_core.types import Answer, SpanResult
 
-# Whitespace in the Basic Multilingual Plane (none lies above it), invisible spaces included.
-_SPACE_TABLE = np.array([is_space(chr(c)) for c in range(0x10000)], dtype=bool)
+# Whitespace of the Basic Multilingual Plane, invisible spaces included (str.isspace() is
+# False above U+3000, so only the invisible ones beyond it need setting).
+_SPACE_TABLE = np.zeros(0x10000, dtype=bool)
+_SPACE_TABLE[: 0x3001] = [is_space(chr(c)) for c in range(0x3001)]
+_SPACE_TABLE[[ord(c) for c in INVISIBLE_SPACES]] = True
 
 
 @dataclass
