@@ -270,8 +270,8 @@ def _guess_specials(backend) -> dict[str, Any]:
     """Special tokens of a ``tokenizer.json`` that came without settings: the XLM-R or BERT
     names that its vocabulary holds."""
     vocab = backend.get_vocab()
-    for family in (_XLMR_SPECIALS, _BERT_SPECIALS):
-        if "<s>" in vocab if family is _XLMR_SPECIALS else "[CLS]" in vocab:
+    for marker, family in (("<s>", _XLMR_SPECIALS), ("[CLS]", _BERT_SPECIALS)):
+        if marker in vocab:
             tokens = {k: (v() if callable(v) else v) for k, v in family.items()}
             return {k: v for k, v in tokens.items() if str(v) in vocab}
     return {}
@@ -321,7 +321,9 @@ def wrap_backend(backend, settings, class_name, config=None, checkpoint="", reci
     specials = _specials(recipe, settings)
     if recipe is None and not specials:
         specials = _guess_specials(backend)
-    extra = settings.get("additional_special_tokens") or []
+    extra = settings.get("additional_special_tokens") or settings.get("extra_special_tokens") or []
+    if isinstance(extra, dict):  # transformers 5 saves {name: token}
+        extra = list(extra.values())
     kwargs = {key: settings[key] for key in _WRAPPER_KEYS if key in settings}
     max_length = _model_max_length(settings, config)
     if max_length is not None:

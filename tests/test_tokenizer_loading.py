@@ -400,3 +400,21 @@ def test_reader_on_vi_mrc_base_uses_its_unigram_tokenizer(layouts, variant):
     assert pred.answers and all(context[a.start : a.end] == a.text for a in pred.answers)
     # Whole Vietnamese words, as the checkpoint's Unigram splits them, not bytes.
     assert any(t.text.strip() == "người" for t in pred.tokens)
+
+
+def test_tokenizer_json_without_settings_names_its_own_special_tokens(layouts, tmp_path):
+    for name in ("tokenizer.json", "config.json"):
+        shutil.copy(layouts["vi-mrc-base"] / name, tmp_path)
+    tok = _load(tmp_path)
+    assert (tok.cls_token, tok.sep_token, tok.pad_token, tok.mask_token) == (
+        "<s>",
+        "</s>",
+        "<pad>",
+        "<mask>",
+    )
+    assert tok.model_max_length == 512  # 514 positions less RoBERTa's padding offset
+
+
+def test_a_hub_id_missing_from_an_offline_cache_raises(tmp_path):
+    with pytest.raises(OSError):
+        load_tokenizer("nobody/no-such-model", None, local_files_only=True, cache_dir=tmp_path)
