@@ -1,15 +1,25 @@
-"""qa_core.no_answer.null_sweep: every point of the SQuAD v2 threshold sweep is what scoring
-the predictions at that threshold gives."""
+"""qa_core.no_answer: every point of the SQuAD v2 threshold sweep (null_sweep) is what scoring
+the predictions at that threshold gives; degenerate thresholds are flagged."""
 
 from __future__ import annotations
 
+import doctest
+import importlib
 import math
 import random
 
 import pytest
 
 from qa_core.metrics import compute_metrics
-from qa_core.no_answer import best_null_threshold, null_sweep, predictions_at
+from qa_core.no_answer import (
+    DEGENERATE_SHARE,
+    best_null_threshold,
+    degenerate_warning,
+    is_degenerate,
+    no_answer_share,
+    null_sweep,
+    predictions_at,
+)
 from qa_core.types import Answer, SpanResult
 
 
@@ -39,3 +49,52 @@ def test_every_candidate_scores_as_its_predictions(seed):
     threshold, f1 = best_null_threshold(results, refs)
     assert f1 == max(sweep.f1(n) for _, n in sweep.candidates)
     assert (threshold, f1) == sweep.best()
+
+
+def span_result(text: str, score: float, null: float) -> SpanResult:
+    return SpanResult(answers=[Answer(text, 0, len(text), score, 0.5)], null_score=null)
+
+
+# Ten answerable questions whose null score always beats the span (a CLS-dominated model), and
+# five unanswerable ones: the F1-best threshold says "no answer" to everything.
+CLS_DOMINATED = {
+    **{f"a{i}": span_result("sai", 2.8, 8.8) for i in range(10)},
+    **{f"n{i}": span_result("x", 2.8, 8.8) for i in range(5)},
+}
+REFS = {**{f"a{i}": ["Hà Nội"] for i in range(10)}, **{f"n{i}": [] for i in range(5)}}
+
+
+def test_a_cls_dominated_model_is_flagged_degenerate():
+    threshold, _ = best_null_threshold(CLS_DOMINATED, REFS)
+    share = no_answer_share(CLS_DOMINATED, REFS, threshold)
+    assert share == 1.0 and is_degenerate(share)
+    warning = degenerate_warning(share, "the evaluation set")
+    assert "100%" in warning and "degenerate" in warning and "--null-threshold" in warning
+
+
+@pytest.mark.parametrize(
+    ("threshold", "share", "degenerate"),
+    [(-100.0, 1.0, True), (0.0, 0.9, True), (3.0, 0.8, False), (6.1, 0.0, False)],
+)
+def test_share_counts_only_answerable_questions(threshold, share, degenerate):
+    # "No answer" when margin > threshold. a0..a7: margin 6; a8: margin 2; a9: margin -1 (a
+    # confident span); the unanswerable ones do not count, whatever their margin.
+    results = {f"a{i}": span_result("Hà Nội", 0.0, 6.0) for i in range(8)}
+    results["a8"] = span_result("Hà Nội", 0.0, 2.0)
+    results["a9"] = span_result("Hà Nội", 1.0, 0.0)
+    results.update({f"n{i}": span_result("x", 0.0, 9.0) for i in range(5)})
+    refs = {**{f"a{i}": ["Hà Nội"] for i in range(10)}, **{f"n{i}": [] for i in range(5)}}
+    assert no_answer_share(results, refs, threshold) == pytest.approx(share)
+    assert is_degenerate(no_answer_share(results, refs, threshold)) is degenerate
+
+
+def test_nothing_answerable_is_not_degenerate():
+    refs = {"n0": [], "n1": []}
+    assert no_answer_share(CLS_DOMINATED, refs, 0.0) is None
+    assert not is_degenerate(None)
+    assert DEGENERATE_SHARE == 0.9
+
+
+def test_doctests():
+    module = importlib.import_module("qa_core.no_answer")
+    assert doctest.testmod(module).failed == 0

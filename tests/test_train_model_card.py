@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import yaml
 
 from train.model_card import (
@@ -87,6 +89,36 @@ def test_no_answer_and_tiny_models_are_explained():
     assert "base_model" not in meta and "datasets" not in meta
     assert "-1.250" in card and "tiny random smoke-test model" in card
     assert "path/to/smoke" in card
+
+
+def test_threshold_source_span_quality_and_degenerate_warning():
+    source = "held-out slice of the training data (75 questions, 9 passages not trained on)"
+    span = {"squad": {"exact_match": 3.1, "f1": 12.4, "total": 410}}
+    fine = render_model_card(
+        record(allow_no_answer=True, null_threshold=0.5, null_threshold_source=source,
+               no_answer_share=0.4, span_metrics=span),
+        "x",
+    )
+    assert source in fine and "**0.500**" in fine and "degenerate" not in fine
+    assert "Span quality" in fine and "| SQuAD (official script) | 3.10 | 12.40 | 410 |" in fine
+    bad = render_model_card(
+        record(allow_no_answer=True, null_threshold=5.0, null_threshold_source=source,
+               no_answer_share=0.97, degenerate_no_answer=True),
+        "x",
+    )
+    assert "**Warning.**" in bad and "97%" in bad and "degenerate" in bad
+
+
+def test_records_of_older_and_newer_versions_load(tmp_path):
+    import json
+
+    values = asdict(record())
+    for key in ("null_threshold_source", "no_answer_share", "degenerate_no_answer"):
+        values.pop(key)  # written before these fields existed
+    values["field_of_a_later_version"] = 1
+    (tmp_path / RECORD_FILE).write_text(json.dumps(values), encoding="utf-8")
+    loaded = TrainingRecord.load(tmp_path)
+    assert loaded.null_threshold_source is None and not loaded.degenerate_no_answer
 
 
 def test_card_without_evaluation():

@@ -10,7 +10,7 @@ import pytest
 
 from qa_core.no_answer import best_null_threshold, null_margin, prediction_text
 from qa_core.types import Answer, SpanResult
-from train.scoring import nbest, score_results
+from train.scoring import TUNED_HERE, nbest, score_results
 
 
 def result(text: str, score: float, null: float | None = None) -> SpanResult:
@@ -66,6 +66,43 @@ def test_fixed_threshold_and_no_null():
     assert plain.metrics["squad"]["exact_match"] == 50.0
 
 
+def test_every_threshold_says_where_it_came_from():
+    results = {"a": result("Hà Nội", 5.0, null=1.0), "c": result("sông Hồng", 1.0, null=3.0)}
+    refs = {"a": ["Hà Nội"], "c": []}
+    tuned = score_results(results, refs, allow_no_answer=True)
+    assert tuned.threshold_source == TUNED_HERE and "tuned on this set" in TUNED_HERE
+    held = "held-out slice of the training data (7 questions, 1 passages not trained on)"
+    fixed = score_results(
+        results, refs, allow_no_answer=True, null_threshold=0.0, threshold_source=held
+    )
+    info = fixed.threshold_info()
+    assert info == {
+        "null_threshold": 0.0,
+        "null_threshold_source": held,
+        "no_answer_share_of_answerable": 0.0,
+        "degenerate_no_answer": False,
+    }
+    assert score_results(results, refs).threshold_info()["null_threshold_source"] is None
+
+
+def test_degenerate_threshold_is_flagged_and_span_quality_kept():
+    # A CLS-dominated model: every null score beats every span by 6.
+    results = {q: result("Hà Nội", 2.8, null=8.8) for q in ("a", "b")}
+    results["c"] = result("sai", 2.8, null=8.8)
+    refs = {"a": ["Hà Nội"], "b": ["Huế"], "c": []}
+    scores = score_results(results, refs, allow_no_answer=True, null_threshold=0.0)
+    assert scores.predictions == {"a": "", "b": "", "c": ""}
+    assert scores.no_answer_share == 1.0 and scores.degenerate
+    assert "100%" in scores.warning("the evaluation set")
+    # Span quality: the answerable questions with the best span always given.
+    assert scores.span_metrics["mlqa-vi"]["total"] == 2
+    assert scores.span_metrics["mlqa-vi"]["exact_match"] == 50.0
+    flat = scores.flat()
+    assert flat["degenerate_no_answer"] == 1.0 and flat["span_mlqa_vi_exact_match"] == 50.0
+    fine = score_results(results, refs, allow_no_answer=True, null_threshold=10.0)
+    assert not fine.degenerate and fine.warning() is None
+
+
 def test_normalisations_differ_on_vietnamese_punctuation():
     scores = score_results({"q": result("“Hà Nội”", 1.0)}, {"q": ["Hà Nội"]})
     assert scores.metrics["squad"]["exact_match"] == 0.0  # curly quotes survive SQuAD's
@@ -84,7 +121,16 @@ def test_no_matching_ids_is_an_error():
 
 
 @pytest.mark.parametrize(
-    "module", ["train.args", "train.data", "train.scoring", "train.push", "train.model_card"]
+    "module",
+    [
+        "train.args",
+        "train.data",
+        "train.scoring",
+        "train.push",
+        "train.model_card",
+        "train.finetune",
+        "train.trainer",
+    ],
 )
 def test_doctests(module):
     # pytest's --doctest-modules only looks at tests/ and qa_core/.

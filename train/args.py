@@ -123,8 +123,22 @@ class DataArguments:
     overwrite_cache: bool = field(
         default=False, metadata={"help": "Tokenize again instead of reusing cached features."}
     )
+    threshold_split: float = field(
+        default=0.05,
+        metadata={
+            "help": "Share of the training questions held out, whole passages at a time, to tune "
+            "the no-answer threshold on (never the evaluation set, whose scores would then be "
+            "optimistic). 0: no slice; the threshold is then tuned on the evaluation set and "
+            "labelled so."
+        },
+    )
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.threshold_split < 0.5:
+            raise TrainConfigError(
+                f"threshold_split={self.threshold_split} must be a share in [0, 0.5), e.g. 0.05 "
+                "(5% of the training questions), or 0 to hold nothing out."
+            )
         if not self.train_dataset:
             raise TrainConfigError(
                 "train_dataset is empty: name at least one source, e.g. 'sample'."
@@ -175,7 +189,16 @@ class QAArguments:
         default=None,
         metadata={
             "help": "Predict 'no answer' when null score - best span score > this. Default: tuned "
-            "for the best F1 on the evaluation set (only with --allow-no-answer)."
+            "for the best F1 on the held-out slice of the training data (--threshold-split)."
+        },
+    )
+    null_window_rate: float = field(
+        default=0.3,
+        metadata={
+            "help": "Share of the training windows without an answer (labelled CLS: the question "
+            "is unanswerable or its answer lies in another window) kept for training, drawn "
+            "with --seed. Long passages make most windows answerless; keeping fewer trains the "
+            "span heads on more answers per second."
         },
     )
 
@@ -183,6 +206,11 @@ class QAArguments:
         self.windows()  # WindowConfig validates the three lengths with messages naming the fix
         if self.max_answer_length < 1 or self.n_best_size < 1:
             raise TrainConfigError("max_answer_length and n_best_size must be at least 1.")
+        if not 0.0 < self.null_window_rate <= 1.0:
+            raise TrainConfigError(
+                f"null_window_rate={self.null_window_rate} must be in (0, 1]: the share of "
+                "answerless windows kept (1 keeps them all)."
+            )
 
     def windows(self) -> WindowConfig:
         """The window settings in ``qa_core``'s form."""

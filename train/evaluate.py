@@ -135,7 +135,11 @@ def write_outputs(
     files = {
         "predictions.json": scores.predictions,
         "nbest_predictions.json": nbest(results),
-        "metrics.json": {**scores.metrics, "null_threshold": scores.null_threshold},
+        "metrics.json": {
+            **scores.metrics,
+            **scores.threshold_info(),  # which threshold, tuned where, degenerate or not
+            "span_quality": scores.span_metrics,
+        },
     }
     if analysis is not None:
         files["metrics.json"] = {**files["metrics.json"], **analysis.metrics()}
@@ -188,8 +192,12 @@ def answer_and_score(cfg: EvaluateArguments) -> tuple[dict[str, SpanResult], Sco
             else has_unanswerable(examples)
         )
     threshold = cfg.null_threshold
+    source = "given (--null-threshold)"
     if threshold is None and not cfg.tune_null_threshold:
-        threshold = record.null_threshold if record and record.null_threshold is not None else 0.0
+        if record and record.null_threshold is not None:
+            threshold, source = record.null_threshold, _trained_threshold_source(cfg.checkpoint)
+        else:
+            threshold, source = 0.0, "default 0.0 (the checkpoint has no tuned threshold)"
 
     # Windows as the model saw them in training, unless told otherwise; the reader's own
     # defaults for whatever neither gives.
@@ -219,11 +227,25 @@ def answer_and_score(cfg: EvaluateArguments) -> tuple[dict[str, SpanResult], Sco
     )
     results = dict(zip(column_values(examples["id"]), predictions))
     references = references_of(examples)
-    # With --tune-null-threshold, ``threshold`` is still None: score_results tunes it.
+    # With --tune-null-threshold, ``threshold`` is still None: score_results tunes it on this
+    # very data and labels it so.
     scores = score_results(
-        results, references, allow_no_answer=allow_no_answer, null_threshold=threshold
+        results,
+        references,
+        allow_no_answer=allow_no_answer,
+        null_threshold=threshold,
+        threshold_source=source,
     )
     return results, scores
+
+
+def _trained_threshold_source(checkpoint: str) -> str:
+    """Where training tuned the threshold it saved, from ``viqa_training.json``."""
+    from train.model_card import TrainingRecord
+
+    record = TrainingRecord.load(checkpoint) if Path(checkpoint).is_dir() else None
+    where = record.null_threshold_source if record else None
+    return f"saved by training: {where}" if where else "saved by training"
 
 
 def _answer_and_analyse(cfg: EvaluateArguments, out_dir: Path) -> tuple[Analysis, dict]:
@@ -235,7 +257,9 @@ def _answer_and_analyse(cfg: EvaluateArguments, out_dir: Path) -> tuple[Analysis
     )
     paths = write_outputs(out_dir, scores, results, analysis)
     logger.info("Wrote %s", ", ".join(str(p) for p in paths.values()))
-    metrics = {**scores.metrics, "null_threshold": scores.null_threshold}
+    metrics = {**scores.metrics, **scores.threshold_info(), "span_quality": scores.span_metrics}
+    if scores.degenerate:
+        logger.warning("%s", scores.warning(f"{', '.join(cfg.dataset)}"))
     return analysis, {**metrics, **analysis.metrics(), "output_dir": str(out_dir)}
 
 
@@ -282,7 +306,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{cfg.checkpoint} on {', '.join(cfg.dataset)} ({cfg.split or 'default split'}):\n")
     print(format_table(metrics))
     if metrics["null_threshold"] is not None:
-        print(f"\nno-answer threshold: {metrics['null_threshold']:.3f}")
+        print(
+            f"\nno-answer threshold: {metrics['null_threshold']:.3f} "
+            f"({metrics['null_threshold_source']})"
+        )
+        if metrics["degenerate_no_answer"]:
+            from qa_core.no_answer import degenerate_warning
+
+            share = metrics["no_answer_share_of_answerable"]
+            print("WARNING: " + degenerate_warning(share, "this data"))
+    if metrics.get("span_quality"):
+        print("\nSpan quality (answerable questions, no-answer off):\n")
+        print(format_table(metrics["span_quality"]))
     print("\n" + format_breakdowns(metrics) + "\n\n" + format_calibration(metrics["calibration"]))
     if "comparison" in metrics:
         print("\n" + format_comparison(metrics["comparison"]))

@@ -3,10 +3,13 @@
 ``train(cfg) -> metrics`` is the whole pipeline; ``main()`` parses arguments and sets up logs.
 
 1. Check the Hub first when publishing (token present, can write), so nothing is trained in vain.
-2. Load the model (Hub id, directory, or ``tiny:unigram``) and the questions of every source.
-3. Cut windows with ``qa_core.windows`` (cached on disk); pad per batch, group by length.
-4. Train with ``QATrainer``: EM/F1 of post-processed spans each epoch (or N steps), best
-   checkpoint kept; SIGTERM/SIGINT save a checkpoint and stop; ``--resume`` continues.
+2. Load the model (Hub id, directory, or ``tiny:unigram``) and the questions of every source;
+   hold out a few training passages (``--threshold-split``) to tune the no-answer threshold on.
+3. Cut windows with ``qa_core.windows`` (cached on disk); keep ``--null-window-rate`` of the
+   answerless ones; pad per batch, group by length.
+4. Train with ``QATrainer``: EM/F1 of post-processed spans each epoch (or N steps), at the
+   threshold tuned on the held-out slice, best checkpoint kept; SIGTERM/SIGINT save a
+   checkpoint and stop; ``--resume`` continues.
 5. Save the final model *first*, then evaluate, write the model card and push. A failure after
    the save loses nothing: the error says how to finish (e.g. the ``train.push`` command).
 
@@ -29,6 +32,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import datasets
+import numpy as np
 
 from train.args import FinetuneConfig, TrainConfigError, parse_args
 from train.data import RunQuestions, load_run_questions
@@ -143,6 +147,8 @@ def _settings(cfg: FinetuneConfig, n_questions: int, n_windows: int) -> dict:
         "optimizer": str(getattr(args.optim, "value", args.optim)),
         "precision": _precision(args),
         "batching": f"dynamic padding, {args.train_sampling_strategy}",
+        "answerless windows kept": cfg.qa.null_window_rate,
+        "threshold split": cfg.data.threshold_split,
         "seed": args.seed,
     }
 
@@ -167,7 +173,6 @@ def _train(cfg: FinetuneConfig) -> dict:
     from transformers import DataCollatorWithPadding, set_seed
 
     from qa_core.spans import SpanOptions
-    from train.data import has_unanswerable
     from train.hub import check_hub_access
     from train.model import load_model_and_tokenizer, resolve_checkpoint
     from train.signals import StopOnSignal
@@ -191,11 +196,7 @@ def _train(cfg: FinetuneConfig) -> dict:
     windows = cfg.qa.windows()
     with args.main_process_first(desc="loading and tokenizing the data"):
         data = load_data(cfg, tokenizer, windows, questions)
-    allow_no_answer = (
-        cfg.qa.allow_no_answer
-        if cfg.qa.allow_no_answer is not None
-        else has_unanswerable(data.train_examples)
-    )
+    allow_no_answer = data.allow_no_answer
     logger.info("%s; no-answer %s", data.summary(), "on" if allow_no_answer else "off")
 
     if cfg.run.overwrite_output_dir and not cfg.run.resume and args.should_save:
@@ -221,6 +222,8 @@ def _train(cfg: FinetuneConfig) -> dict:
             allow_no_answer=allow_no_answer,
         ),
         null_threshold=cfg.qa.null_threshold,
+        threshold_examples=data.threshold_examples,
+        threshold_features=data.threshold_features,
         tune_for=_best_normalization(args.metric_for_best_model),
     )
 
@@ -243,13 +246,20 @@ def _train(cfg: FinetuneConfig) -> dict:
     metrics = {**result.metrics, "global_step": result.global_step, "output_dir": str(output_dir)}
 
     scores = None
+    threshold = (cfg.qa.null_threshold, "given (--null-threshold)")
     if data.eval_examples is not None:
         try:
             results, scores, timing = _final_evaluation(trainer)
             metrics.update({f"eval_{k}": v for k, v in scores.flat().items()})
             metrics.update(timing)
+            metrics["eval_null_threshold_source"] = scores.threshold_source
+            threshold = (scores.null_threshold, scores.threshold_source)
         except Exception:  # the model is saved; report and carry on to the card
             logger.exception("Final evaluation failed; the model is saved in %s.", output_dir)
+    elif allow_no_answer and data.threshold_examples is not None:
+        threshold = trainer.tuned_threshold()  # no evaluation set: the card still needs one
+    if allow_no_answer and threshold[0] is not None:
+        logger.info("No-answer threshold %.3f: %s", threshold[0], threshold[1])
 
     if trainer.is_world_process_zero():
         from train.evaluate import write_outputs
@@ -259,7 +269,14 @@ def _train(cfg: FinetuneConfig) -> dict:
         if scores is not None:
             write_outputs(output_dir / "eval", scores, results)
             logger.info("Evaluation:\n%s", format_table(scores.metrics))
-        record = _record(cfg, data, result, scores, allow_no_answer, hub_target)
+            if scores.span_metrics:
+                logger.info(
+                    "Span quality (answerable questions, no-answer off):\n%s",
+                    format_table(scores.span_metrics),
+                )
+            if scores.degenerate:
+                logger.warning("%s", scores.warning("the evaluation set"))
+        record = _record(cfg, data, result, scores, threshold, hub_target)
         name = hub_target.repo_id.split("/")[-1] if hub_target else output_dir.name
         write_model_card(output_dir, record, name)
         if hub_target is not None:
@@ -271,15 +288,26 @@ def _train(cfg: FinetuneConfig) -> dict:
 
 @dataclass
 class QAData:
-    """The questions of a run and their windows (evaluation ones absent without evaluation)."""
+    """The questions of a run and their windows (evaluation ones absent without evaluation;
+    threshold ones, the held-out training passages, absent without no-answer)."""
 
     train_examples: datasets.Dataset
     train_features: datasets.Dataset
     eval_examples: datasets.Dataset | None = None
     eval_features: datasets.Dataset | None = None
+    threshold_examples: datasets.Dataset | None = None
+    threshold_features: datasets.Dataset | None = None
+    allow_no_answer: bool = False
+    all_windows: int | None = None  # training windows before answerless ones were dropped
 
     def summary(self) -> str:
         text = f"{len(self.train_examples)} training questions → {len(self.train_features)} windows"
+        if self.all_windows is not None and self.all_windows != len(self.train_features):
+            text += f" (of {self.all_windows}: answerless windows down-sampled)"
+        if self.threshold_examples is not None:
+            text += (
+                f"; {len(self.threshold_examples)} held out to tune the no-answer threshold"
+            )
         if self.eval_examples is not None:
             text += (
                 f"; {len(self.eval_examples)} evaluation questions → "
@@ -288,9 +316,70 @@ class QAData:
         return text
 
 
+def split_by_passage(
+    contexts: list[str], share: float, seed: int
+) -> tuple[list[int], list[int]]:
+    """(training rows, held-out rows): whole passages, drawn with ``seed``, held out until they
+    hold at least ``share`` of the questions; no passage is on both sides. At least one
+    passage stays for training; ``share == 0`` or a single passage holds nothing out.
+
+    >>> split_by_passage(["a", "a", "b", "c", "c", "c"], 0.3, seed=0)
+    ([0, 1, 2], [3, 4, 5])
+    """
+    passages = list(dict.fromkeys(contexts))  # first-seen order, then a seeded shuffle
+    if share <= 0 or len(passages) < 2:
+        return list(range(len(contexts))), []
+    order = np.random.default_rng(seed).permutation(len(passages))
+    size: dict[str, int] = {}
+    for context in contexts:
+        size[context] = size.get(context, 0) + 1
+    held: set[str] = set()
+    count = 0
+    for i in order[:-1]:  # the last passage drawn is never held out
+        if count >= share * len(contexts):
+            break
+        held.add(passages[i])
+        count += size[passages[i]]
+    train_rows = [i for i, c in enumerate(contexts) if c not in held]
+    held_rows = [i for i, c in enumerate(contexts) if c in held]
+    return train_rows, held_rows
+
+
+def null_window_rows(
+    input_ids: list[list[int]], start_positions: list[int], cls_token_id: int | None
+) -> np.ndarray:
+    """Boolean mask of the training windows labelled "no answer" (start label on CLS).
+
+    >>> null_window_rows([[0, 5, 6], [0, 7, 8]], [0, 2], cls_token_id=0).tolist()
+    [True, False]
+    """
+    return np.asarray(
+        [ids[s] == cls_token_id for ids, s in zip(input_ids, start_positions)], dtype=bool
+    )
+
+
+def sample_null_windows(is_null: np.ndarray, rate: float, seed: int) -> np.ndarray:
+    """Rows to train on: every window with an answer and a seeded ``rate`` share of the
+    answerless ones (at least one when there are any), in their original order.
+
+    >>> sample_null_windows(np.array([True, False, True, True, False]), 1.0, 0).tolist()
+    [0, 1, 2, 3, 4]
+    >>> len(sample_null_windows(np.array([True] * 10 + [False] * 5), 0.2, 0))
+    7
+    """
+    rows = np.arange(len(is_null))
+    if rate >= 1.0:
+        return rows
+    null = rows[is_null]
+    n_keep = min(len(null), max(1, round(rate * len(null)))) if len(null) else 0
+    kept = np.random.default_rng(seed).choice(null, size=n_keep, replace=False)
+    return np.sort(np.concatenate([rows[~is_null], kept]))
+
+
 def load_data(cfg: FinetuneConfig, tokenizer, windows, questions: RunQuestions) -> QAData:
-    """Training (and, when the run evaluates, evaluation) questions cut into windows."""
-    from train.data import tokenize
+    """Training (and, when the run evaluates, evaluation) questions cut into windows; with
+    no-answer on and no --null-threshold, the held-out passages too."""
+    from train.data import has_unanswerable, tokenize
 
     data = cfg.data
     common = dict(
@@ -299,26 +388,64 @@ def load_data(cfg: FinetuneConfig, tokenizer, windows, questions: RunQuestions) 
         overwrite_cache=data.overwrite_cache,
     )
     train_examples = questions.train
-    out = QAData(train_examples, tokenize("train", train_examples, tokenizer, windows, **common))
+    allow_no_answer = (
+        cfg.qa.allow_no_answer
+        if cfg.qa.allow_no_answer is not None
+        else has_unanswerable(train_examples)
+    )
+    held = None
+    if allow_no_answer and cfg.qa.null_threshold is None and data.threshold_split > 0:
+        kept, held_rows = split_by_passage(
+            list(train_examples["context"]), data.threshold_split, cfg.training.seed
+        )
+        if held_rows:
+            held = train_examples.select(held_rows)
+            train_examples = train_examples.select(kept)
+        else:
+            logger.warning(
+                "The training data has a single passage: nothing can be held out to tune the "
+                "no-answer threshold, so it is tuned on the evaluation set (optimistic)."
+            )
+    features = tokenize("train", train_examples, tokenizer, windows, **common)
+    all_windows = len(features)
+    if cfg.qa.null_window_rate < 1.0:
+        is_null = null_window_rows(
+            features["input_ids"], features["start_positions"], tokenizer.cls_token_id
+        )
+        features = features.select(
+            sample_null_windows(is_null, cfg.qa.null_window_rate, cfg.training.seed)
+        )
+    out = QAData(
+        train_examples, features, allow_no_answer=allow_no_answer, all_windows=all_windows
+    )
+    if held is not None:
+        out.threshold_examples = held
+        out.threshold_features = tokenize("eval", held, tokenizer, windows, **common)
     if questions.eval is not None:
         out.eval_examples = questions.eval
         out.eval_features = tokenize("eval", out.eval_examples, tokenizer, windows, **common)
     return out
 
 
-def _record(cfg: FinetuneConfig, data: QAData, result, scores, allow_no_answer, hub_target):
-    """The ``viqa_training.json`` of a finished run (also the model card's source)."""
+def _record(cfg: FinetuneConfig, data: QAData, result, scores, threshold, hub_target):
+    """The ``viqa_training.json`` of a finished run (also the model card's source);
+    ``threshold`` is (value, where it came from)."""
     from train.model_card import TrainingRecord
 
     evaluated = data.eval_examples is not None
+    allow = data.allow_no_answer
     return TrainingRecord(
         base_model=cfg.model.model_name_or_path,
         train_datasets=list(cfg.data.train_dataset),
         eval_datasets=list(cfg.data.eval_dataset or cfg.data.train_dataset) if evaluated else [],
         eval_split=cfg.data.eval_split,
         metrics=scores.metrics if scores else {},
-        allow_no_answer=allow_no_answer,
-        null_threshold=scores.null_threshold if scores else cfg.qa.null_threshold,
+        allow_no_answer=allow,
+        null_threshold=threshold[0] if allow else None,
+        null_threshold_source=threshold[1] if allow and threshold[0] is not None else None,
+        no_answer_share=scores.no_answer_share if scores else None,
+        degenerate_no_answer=bool(scores and scores.degenerate),
+        span_metrics=(scores.span_metrics or {}) if scores else {},
         settings=_settings(cfg, len(data.train_examples), len(data.train_features)),
         train_runtime_s=result.metrics.get("train_runtime"),
         train_samples_per_second=result.metrics.get("train_samples_per_second"),

@@ -9,7 +9,7 @@ Rendering is a pure function of the record.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import yaml
@@ -47,6 +47,10 @@ class TrainingRecord:
     metrics: dict[str, dict] = field(default_factory=dict)  # {"squad": {...}, "mlqa-vi": {...}}
     allow_no_answer: bool = False
     null_threshold: float | None = None
+    null_threshold_source: str | None = None  # where the threshold was tuned (or "given")
+    no_answer_share: float | None = None  # "no answer" share of answerable evaluation questions
+    degenerate_no_answer: bool = False  # that share is >= 90%: the app must say so
+    span_metrics: dict[str, dict] = field(default_factory=dict)  # answerable, no-answer off
     settings: dict = field(default_factory=dict)  # windows, optimiser, batch, precision, ...
     train_runtime_s: float | None = None
     train_samples_per_second: float | None = None
@@ -68,7 +72,9 @@ class TrainingRecord:
         path = Path(directory) / RECORD_FILE
         if not path.is_file():
             return None
-        return cls(**json.loads(path.read_text(encoding="utf-8")))
+        values = json.loads(path.read_text(encoding="utf-8"))
+        known = {f.name for f in fields(cls)}  # records of newer versions may hold more
+        return cls(**{k: v for k, v in values.items() if k in known})
 
 
 def hub_dataset_ids(sources: list[str]) -> list[str]:
@@ -164,6 +170,28 @@ def _duration(seconds: float | None) -> str:
     return f"{hours} h {minutes:02d} min {secs:02d} s" if hours else f"{minutes} min {secs:02d} s"
 
 
+def _no_answer_text(record: TrainingRecord) -> str:
+    """The card's paragraph on "no answer": the threshold, where it was tuned, and a plain
+    warning when it is degenerate."""
+    from qa_core.no_answer import degenerate_warning
+
+    if not record.allow_no_answer:
+        return 'The model always returns a span: it was not trained to say "no answer".'
+    if record.null_threshold is None:
+        return 'The model can answer "no answer" (SQuAD 2.0 style); no threshold was tuned.'
+    source = record.null_threshold_source or "the evaluation split (optimistic)"
+    text = (
+        f'The model can answer "no answer" (SQuAD 2.0 style): it does when the null score beats '
+        f"the best span by more than **{record.null_threshold:.3f}**. That threshold comes from "
+        f"{source}; the scores above are at that threshold."
+    )
+    if record.degenerate_no_answer and record.no_answer_share is not None:
+        text += "\n\n> **Warning.** " + degenerate_warning(
+            record.no_answer_share, "the evaluation set"
+        )
+    return text
+
+
 def render_model_card(record: TrainingRecord, name: str) -> str:
     """The full ``README.md`` (YAML front matter + Markdown) for a model called ``name``."""
     front = yaml.safe_dump(_metadata(record, name), allow_unicode=True, sort_keys=False, width=100)
@@ -171,13 +199,7 @@ def render_model_card(record: TrainingRecord, name: str) -> str:
     base = record.base_model
     tiny = base.startswith(TINY_PREFIX)
     metrics = format_table(record.metrics) if record.metrics else "_No evaluation was run._"
-    no_answer = (
-        f'The model can answer "no answer" (SQuAD 2.0 style): it does when the null score beats '
-        f"the best span by more than **{record.null_threshold:.3f}**, a threshold tuned for F1 on "
-        "the evaluation split (so the scores above are slightly optimistic for unseen data)."
-        if record.allow_no_answer and record.null_threshold is not None
-        else 'The model always returns a span: it was not trained to say "no answer".'
-    )
+    no_answer = _no_answer_text(record)
     speed = (
         f"{record.train_samples_per_second:.1f} windows/s"
         if record.train_samples_per_second
@@ -202,6 +224,15 @@ def render_model_card(record: TrainingRecord, name: str) -> str:
         ),
         metrics,
         no_answer,
+        *(
+            [
+                "Span quality, how well the model finds answers apart from its no-answer "
+                "decision (answerable questions only, the best span always given):",
+                format_table(record.span_metrics),
+            ]
+            if record.allow_no_answer and record.span_metrics
+            else []
+        ),
         "## Training",
         _settings_table(
             {
