@@ -470,9 +470,8 @@ class LoadedCheckpoint:
         if precision is None:
             dtypes = {p.dtype for p in self.model.parameters()} or {torch.float32}
             precision = "/".join(sorted(str(d).replace("torch.", "") for d in dtypes))
-        line = f"Loaded {self.name}: {self.architecture}, {size} parameters, {precision}"
-        if device:
-            line += f" on {device}"
+        where = f" on {device}" if device else ""
+        line = f"Loaded {self.name}: {self.architecture}, {size} parameters{where}, {precision}"
         if self.attention_note:
             line += f"; {self.attention_note}"
         if self.untrained_head:

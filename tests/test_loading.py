@@ -107,7 +107,7 @@ def test_loading_prints_no_report_or_bars_and_logs_one_line(layouts, capfd, capl
     lines = [r.getMessage() for r in caplog.records if r.name.startswith("qa_core")]
     assert len(lines) == 1
     assert lines[0].startswith(f"Loaded {layouts['xlm-roberta-base-squad2']}: XLMRoberta")
-    assert "parameters, float32 on cpu" in lines[0] and "library defaults" in lines[0]
+    assert "parameters on cpu, float32;" in lines[0] and "library defaults" in lines[0]
     assert (hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()) == before
 
 

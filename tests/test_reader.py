@@ -277,7 +277,7 @@ def test_cli_ask_prints_json(tiny_checkpoints):
     assert len(data["answers"]) == 3 and data["warnings"] == []
     # One line says what was loaded and which settings are in force; no load report or bars.
     loaded = [line for line in out.stderr.splitlines() if line.startswith("Loaded ")]
-    assert len(loaded) == 1 and "float32 on" in loaded[0] and "library defaults" in loaded[0]
+    assert len(loaded) == 1 and "parameters on cpu, float32;" in loaded[0] and "library defaults" in loaded[0]
     assert "LOAD REPORT" not in out.stderr and "Loading weights" not in out.stderr
     a = data["answers"][0]
     assert CONTEXT[a["start"] : a["end"]] == a["text"] == data["best_text"]
