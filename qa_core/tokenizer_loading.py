@@ -123,12 +123,10 @@ def load_tokenizer(checkpoint: str, config=None, **hub_kwargs):
     settings = read_settings(checkpoint, **hub_kwargs)
     class_name = tokenizer_class_name(settings, config)
     json_path = _resolve(checkpoint, TOKENIZER_JSON, hub_kwargs)
+    recipe = _CONVERTIBLE.get(class_name)
     if json_path is not None:
-        from tokenizers import Tokenizer
-
-        backend, recipe = Tokenizer.from_file(json_path), _CONVERTIBLE.get(class_name)
+        backend = json_path  # read by Tokenizer.from_file, as is
     else:
-        recipe = _CONVERTIBLE.get(class_name)
         vocab_path = recipe and _resolve(checkpoint, recipe.vocab_file, hub_kwargs)
         if not vocab_path:
             from transformers import AutoTokenizer
@@ -230,7 +228,9 @@ def convert_like_transformers_4(vocab_path: str, recipe: _Converted, settings: d
     """Build the ``tokenizers.Tokenizer`` transformers 4.57 built from ``vocab_path``.
 
     The converter classes are transformers' own (unchanged since 4.57); the stand-in gives them
-    the slow tokenizer's settings: its defaults overridden by ``tokenizer_config.json``.
+    the slow tokenizer's settings: its defaults overridden by ``tokenizer_config.json``. The
+    wrapper's copy puts Unigram scores through one JSON round trip, as saving to tokenizer.json
+    does: they may differ from 4.57's in-memory ones in the last bit (ids on XQuAD-vi: none).
     """
     # The module, by path: the package exports a function of the same name.
     converters = importlib.import_module("transformers.convert_slow_tokenizer")
@@ -314,13 +314,19 @@ def _model_max_length(settings: dict[str, Any], config) -> int | None:
 
 
 def wrap_backend(backend, settings, class_name, config=None, checkpoint="", recipe=None):
-    """A ``PreTrainedTokenizerFast`` around ``backend``, which it leaves as it is: only the
-    named special tokens, input names and lengths come from the checkpoint's settings."""
+    """A ``PreTrainedTokenizerFast`` around ``backend`` (a ``tokenizers.Tokenizer`` or the path
+    of a tokenizer.json), which it leaves as it is: only the named special tokens, input names
+    and lengths come from the checkpoint's settings."""
+    from tokenizers import Tokenizer
     from transformers import PreTrainedTokenizerFast
 
+    # A path is read once by from_file; an object is deep-copied (a JSON round trip: ~1 s for
+    # XLM-R's 250k pieces).
+    is_file = isinstance(backend, (str, Path))
+    source = {"tokenizer_file": str(backend)} if is_file else {"tokenizer_object": backend}
     specials = _specials(recipe, settings)
     if recipe is None and not specials:
-        specials = _guess_specials(backend)
+        specials = _guess_specials(Tokenizer.from_file(str(backend)) if is_file else backend)
     extra = settings.get("additional_special_tokens") or settings.get("extra_special_tokens") or []
     if isinstance(extra, dict):  # transformers 5 saves {name: token}
         extra = list(extra.values())
@@ -329,7 +335,7 @@ def wrap_backend(backend, settings, class_name, config=None, checkpoint="", reci
     if max_length is not None:
         kwargs["model_max_length"] = max_length
     tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=backend,
+        **source,
         name_or_path=checkpoint,
         model_input_names=_model_input_names(settings, class_name, config),
         **({"additional_special_tokens": [_special_token(t) for t in extra]} if extra else {}),
