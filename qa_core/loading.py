@@ -551,9 +551,8 @@ def load_checkpoint(
         attention = supported_attention(model_class, requested)
         if attention != requested:
             model_kwargs["attn_implementation"] = attention
+            # Said in the summary line, the one line callers log.
             note = f"attention {attention} ({model_class.__name__} does not support {requested})"
-            logger.info("%s does not support %s attention; using %s.", checkpoint, requested,
-                        attention)
         try:
             model, info = AutoModelForQuestionAnswering.from_pretrained(
                 checkpoint, config=config, output_loading_info=True, **hub, **model_kwargs,
