@@ -20,7 +20,7 @@ INVISIBLE_SPACES = "\u200b\u200c\u200d\ufeff"
 
 
 def is_space(char: str) -> bool:
-    """Whitespace, the invisible characters above included.
+    r"""Whitespace, the invisible characters above included.
 
     >>> is_space("\u200b"), is_space(" "), is_space("a")
     (True, True, False)
@@ -29,7 +29,7 @@ def is_space(char: str) -> bool:
 
 
 def is_blank(text: str) -> bool:
-    """True when ``text`` holds nothing but whitespace and invisible characters.
+    r"""True when ``text`` holds nothing but whitespace and invisible characters.
 
     >>> is_blank(" \u200b\ufeff\n"), is_blank("\u200bHà Nội")
     (True, False)
