@@ -227,3 +227,66 @@ def test_a_failed_run_removes_only_the_folder_it_made(tmp_path):
     with pytest.raises(RuntimeError), removed_on_failure(earlier):
         raise RuntimeError("failed")
     assert earlier.is_dir()  # not made by this run
+
+
+def test_held_out_passages_are_whole_and_never_trained_on():
+    from train.finetune import split_by_passage
+
+    contexts = [f"p{i // 3}" for i in range(60)]  # 20 passages of 3 questions
+    kept, held = split_by_passage(contexts, 0.05, seed=0)
+    assert len(held) >= 3 and sorted(kept + held) == list(range(60))
+    assert not {contexts[i] for i in kept} & {contexts[i] for i in held}
+    assert split_by_passage(contexts, 0.05, seed=0) == (kept, held)  # seeded
+    assert split_by_passage(contexts, 0.0, seed=0) == (list(range(60)), [])
+    assert split_by_passage(["one"] * 5, 0.3, seed=0) == (list(range(5)), [])  # one passage
+
+
+def test_answerless_windows_are_down_sampled():
+    import numpy as np
+
+    from train.finetune import null_window_rows, sample_null_windows
+
+    ids = [[101, 7, 8, 9]] * 6
+    starts = [0, 2, 0, 0, 3, 0]  # windows 0, 2, 3, 5 point at CLS
+    is_null = null_window_rows(ids, starts, cls_token_id=101)
+    assert is_null.tolist() == [True, False, True, True, False, True]
+    rows = sample_null_windows(is_null, 0.5, seed=0)
+    assert {1, 4} <= set(rows.tolist()) and len(rows) == 4 and np.all(np.diff(rows) > 0)
+    assert sample_null_windows(is_null, 1.0, seed=0).tolist() == list(range(6))
+
+
+@pytest.mark.slow
+def test_threshold_is_tuned_on_held_out_training_passages(tiny_checkpoints, tmp_path):
+    from train.scoring import TUNED_HERE
+
+    out = tmp_path / "models" / "held"
+    cache = ["--dataset-cache-dir", str(tmp_path / "cache")]
+    short = ["--max-steps", "3", "--per-device-train-batch-size", "8", "--max-length", "256",
+             "--eval-strategy", "steps", "--eval-steps", "3", "--bf16", "false", *cache]
+    metrics = train(parse_args(tiny_run(tiny_checkpoints["unigram"], out, *short)))
+    record = json.loads((out / "viqa_training.json").read_text(encoding="utf-8"))
+    source = record["null_threshold_source"]
+    assert source.startswith("held-out slice of the training data"), source
+    assert metrics["eval_null_threshold_source"] == source
+    assert record["settings"]["train_questions"] < 54  # the held-out passages are not trained on
+    share = record["no_answer_share"]
+    assert record["degenerate_no_answer"] == (share >= 0.9)
+    saved = json.loads((out / "eval" / "metrics.json").read_text(encoding="utf-8"))
+    assert saved["null_threshold"] == record["null_threshold"]
+    assert saved["null_threshold_source"] == source and "span_quality" in saved
+    assert source in (out / "README.md").read_text(encoding="utf-8")
+
+    # train.evaluate: the saved threshold, labelled; tuning on the reported data only if asked.
+    after = evaluate_on_sample(out, tmp_path / "after")
+    assert after["null_threshold"] == record["null_threshold"]
+    assert after["null_threshold_source"] == f"saved by training: {source}"
+    tuned = evaluate(EvaluateArguments(checkpoint=str(out), dataset=["sample"], dtype="float32",
+                                       output_dir=str(tmp_path / "tuned"),
+                                       tune_null_threshold=True))
+    assert tuned["null_threshold_source"] == TUNED_HERE
+
+    # Nothing held out: the evaluation set tunes it, and says so.
+    out0 = tmp_path / "models" / "none"
+    metrics0 = train(parse_args(tiny_run(tiny_checkpoints["unigram"], out0, *short,
+                                         "--threshold-split", "0")))
+    assert metrics0["eval_null_threshold_source"] == TUNED_HERE
