@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 from ui_helpers import CONTEXT, QUESTION, joined, make_state, reference
 
-from ui.compare import CompareHandlers
+from ui import display
+from ui.compare import HEATMAP_WINDOW, CompareHandlers, cleared_panels
+from ui.widgets import errors_shown_in
+
+
+def plot_figure(plot):
+    """The plotly figure inside a ``gr.Plot`` value."""
+    import plotly.io as pio
+
+    return pio.from_json(plot.value["plot"])
 
 
 @pytest.fixture(scope="module")
@@ -19,9 +28,24 @@ def test_compare_shows_both_and_whether_they_agree(compare, models_dir):
     agreement, md_a, hl_a, heat_a, table_a, md_b, hl_b, heat_b, table_b = out
     assert "Probability" in md_a and "Probability" in md_b
     assert joined(hl_a) == joined(hl_b) == CONTEXT
-    assert heat_a.layout.title.text.startswith("A ·") and heat_b.layout.title.text.startswith("B ·")
+    # Each heatmap's block label names its checkpoint (a title in the plot sat under the
+    # label); both share one colour scale and open on a window narrow enough to read.
+    assert heat_a.label.startswith("A · tiny-wordpiece") and heat_b.label.startswith("B · tiny-unigram")
+    zmax = display.shared_zmax(reference(compare.app, a), reference(compare.app, b))
+    assert heat_a.value["plot"] and zmax <= 1.0
+    fig_a, fig_b = (plot_figure(heat) for heat in (heat_a, heat_b))
+    assert fig_a.data[0].zmax == fig_b.data[0].zmax == pytest.approx(zmax)
+    lo, hi = fig_a.layout.xaxis.range
+    assert hi - lo <= HEATMAP_WINDOW
     assert table_a["answer"].tolist() == [x.text for x in reference(compare.app, a, top_n=3).answers]
     assert table_b["answer"].tolist() == [x.text for x in reference(compare.app, b, top_n=3).answers]
     assert any(word in agreement for word in ("Agree", "Overlap", "Disagree"))
     same = compare.compare(CONTEXT, QUESTION, a, a, top_n=3)[0]
     assert "Agree" in same
+
+
+def test_a_failed_comparison_keeps_its_message_and_clears_the_panels(compare, models_dir):
+    handler = errors_shown_in(compare.compare, 0, 9, cleared_panels())
+    out = handler(CONTEXT, "  ", str(models_dir / "tiny-unigram"), str(models_dir / "tiny-unigram"))
+    assert out[0].startswith("**⚠") and "question" in out[0]
+    assert out[1] == "" and out[2] is None and out[4] is None

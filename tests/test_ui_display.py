@@ -160,18 +160,91 @@ def test_agreement_on_no_answer():
 
 
 def test_misses_and_metrics_rows_follow_qa_core_metrics():
+    from qa_core.analysis import analyse
+
     ids = ["q1", "q2", "q3"]
     golds = [["Hà Nội"], ["1945", "năm 1945"], []]
     preds = [prediction([Answer("Hà Nội", 0, 6, 1, 0.9)]),
              prediction([Answer("năm 1954", 0, 8, 1, 0.6)]),
              prediction([Answer("x", 0, 1, 1, 0.3)])]
-    misses = display.miss_rows(ids, ["a", "b", "c"], golds, preds)
+    for question, p in zip(["Ai?", "Năm nào?", "Ở đâu?"], preds):
+        p.question, p.n_windows = question, 1
+    texts = {i: p.best_text for i, p in zip(ids, preds)}
+    analysis = analyse(dict(zip(ids, preds)), dict(zip(ids, golds)), texts)
+    misses = display.miss_rows(analysis.rows)
     assert [row[0] for row in misses] == ["q3", "q2"]  # worst F1 first
-    results = compute_all(dict(zip(ids, golds)), {i: p.best_text for i, p in zip(ids, preds)})
+    assert misses[0][1:6] == ["where", "Ở đâu?", "(no answer)", "x", 0.3]
+    assert misses[1][1] == "when" and misses[1][3] == "1945 | năm 1945"
+    assert misses[1][6] == round(display.example_scores("năm 1954", golds[1])["f1_mlqa_vi"], 1)
+    assert display.misses_of_type(misses, "when") == [misses[1]]
+    assert display.misses_of_type(misses, display.ALL_TYPES) == misses
+    results = compute_all(dict(zip(ids, golds)), texts)
     rows = {row[0]: row[1:] for row in display.metrics_rows(results)}
     assert rows["EM"] == [round(results["squad"]["exact_match"], 2),
                           round(results["mlqa-vi"]["exact_match"], 2)]
     assert rows["questions"] == [3, 3]
+
+
+def test_example_scores_score_unanswerable_questions_as_the_metrics_do():
+    assert display.example_scores("", [])["em_squad"] == 100.0
+    assert display.example_scores("Huế", [])["f1_mlqa_vi"] == 0.0
+    quoted = display.example_scores("“Hà Nội”", ["Hà Nội"])  # MLQA-vi drops the quotes
+    assert (quoted["em_squad"], quoted["em_mlqa_vi"], quoted["f1_mlqa_vi"]) == (0.0, 100.0, 100.0)
+
+
+@pytest.mark.parametrize(("n", "text"), [(0, "0 questions"), (1, "1 question"),
+                                         (2, "2 questions"), (1190, "1,190 questions")])
+def test_plural(n, text):
+    assert display.plural(n, "question") == text
+    assert display.plural(1, "miss", "misses") == "1 miss"
+
+
+SLICE = {"count": 4, "squad": {"exact": 25.0, "f1": 50.123}, "mlqa_vi": {"exact": 50.0, "f1": 60.0}}
+
+
+def test_breakdown_rows_cover_every_slice_with_both_normalisations():
+    metrics = {"by_question_type": {"who": SLICE, "when": SLICE},
+               "by_answerable": {"answerable": SLICE}, "calibration": {}}
+    rows = display.breakdown_rows(metrics)
+    assert rows == [["question type", "who", 4, 25.0, 50.12, 50.0, 60.0],
+                    ["question type", "when", 4, 25.0, 50.12, 50.0, 60.0],
+                    ["answerable", "answerable", 4, 25.0, 50.12, 50.0, 60.0]]
+    assert all(len(r) == len(display.BREAKDOWN_COLUMNS) for r in rows)
+
+
+def test_comparison_rows_give_deltas_intervals_and_wins():
+    one = {"a": 60.0, "b": 50.0, "delta": 10.0, "low": -2.5, "high": 20.0}
+    entry = {"exact": one, "f1": one, "wins": {"a": 3, "b": 1, "tie": 6}}
+    comparison = {"questions": 10, "n_resamples": 1000, "seed": 0, "confidence": 0.95,
+                  "squad": entry, "mlqa_vi": entry,
+                  "by_question_type": {"who": {"count": 4, "a": SLICE, "b": SLICE,
+                                               "delta": {"squad": {"exact": 0.0, "f1": 0.0},
+                                                         "mlqa_vi": {"exact": 0.0, "f1": 0.0}}}}}
+    rows = display.comparison_rows(comparison)
+    assert rows[0] == ["SQuAD EM", 60.0, 50.0, "+10.00", "[-2.50, +20.00]", "", "", ""]
+    assert rows[3] == ["MLQA-vi F1", 60.0, 50.0, "+10.00", "[-2.50, +20.00]", 3, 1, 6]
+    side = display.compared_breakdown_rows(comparison)
+    assert side == [["question type", "who", 4, 25.0, 25.0, 50.12, 50.12, 0.0,
+                     50.0, 50.0, 60.0, 60.0, 0.0]]
+    assert len(side[0]) == len(display.BREAKDOWN_COMPARED_COLUMNS)
+    md = display.comparison_markdown(comparison, "<b>a</b>", "b")
+    assert "no clear difference" in md and "<b>" not in md and "10 questions" in md
+    assert "1 question" not in md.replace("10 questions", "")
+    one["low"] = 1.0
+    assert "**A is better**" in display.comparison_markdown(comparison, "a", "b")
+
+
+def test_headers_are_short_enough_not_to_break_inside_a_word():
+    for columns in (display.MISS_COLUMNS, display.BREAKDOWN_COLUMNS,
+                    display.BREAKDOWN_COMPARED_COLUMNS, display.COMPARISON_COLUMNS):
+        assert "probability" not in columns and all(len(w) <= 9 for c in columns for w in c.split())
+
+
+def test_short_checkpoint_names():
+    assert display.short_checkpoint_name("vinai/phobert-base") == "vinai/phobert-base"
+    assert display.short_checkpoint_name("models/smoke") == "models/smoke"
+    assert display.short_checkpoint_name("/srv/models/run-3") == "run-3"
+    assert display.short_checkpoint_name("./models/run-3/") == "run-3"
 
 
 def test_prediction_records_mark_no_answer_with_an_empty_string():
@@ -213,6 +286,21 @@ def test_heatmap_for_2000_tokens_builds_fast():
     display.token_heatmap(tokens, best)
     # The benchmark holds the 50 ms target; this only guards against a gross regression.
     assert time.perf_counter() - started < 0.5
+
+
+def test_heatmaps_side_by_side_share_one_colour_scale():
+    flat = words_to_tokens("a b c", start_probs=[0.007, 0.007, 0.007])
+    peaked = words_to_tokens("a b c", start_probs=[0.8, 0.1, 0.1])
+    zmax = display.shared_zmax(prediction_with(flat), prediction_with(peaked))
+    assert zmax == 0.8
+    figs = [display.token_heatmap(t, zmax=zmax) for t in (flat, peaked)]
+    assert [f.data[0].zmax for f in figs] == [0.8, 0.8]  # the flat one stays pale
+    assert display.token_heatmap(flat).data[0].zmax == pytest.approx(0.007)
+    assert display.shared_zmax() == 1.0
+
+
+def prediction_with(tokens):
+    return Prediction(tokens=tokens)
 
 
 def test_heatmap_without_tokens_is_an_empty_figure():

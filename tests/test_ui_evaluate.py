@@ -1,31 +1,171 @@
-"""ui.evaluate: EM/F1 on the first N examples, checked against the reader and the metrics."""
+"""ui.evaluate: scores, the analysis of the same run, the misses filter and A against B, checked
+against the reader, ``qa_core.metrics`` and ``qa_core.analysis`` run directly."""
 
 from __future__ import annotations
 
+import json
+
+import gradio as gr
+import pandas as pd
 import pytest
 from ui_helpers import make_state
 
+from qa_core.analysis import analyse, compare_analyses
 from qa_core.metrics import compute_all
 from ui import display
-from ui.evaluate import EvaluateHandlers
+from ui.evaluate import N_OUTPUTS, EvaluateHandlers, cleared_outputs
+from ui.widgets import errors_shown_in
+
+N = 24  # the first 24 questions of the sample hold answerable and unanswerable ones
 
 
 @pytest.fixture(scope="module")
 def evaluate(models_dir) -> EvaluateHandlers:
     return EvaluateHandlers(make_state(models_dir))
 
-def test_evaluate_scores_n_examples_with_both_normalisations(evaluate, models_dir):
+
+@pytest.fixture(scope="module")
+def run(evaluate, models_dir):
+    """One evaluation of the unigram checkpoint, and the same questions answered directly."""
     checkpoint = str(models_dir / "tiny-unigram")
-    summary, metrics, misses = evaluate.evaluate(checkpoint, "sample", "validation", None, 12, True)
-    rows = evaluate.app.dataset("sample", "validation").rows[:12]
+    out = evaluate.evaluate(checkpoint, "sample", "validation", None, N, True, 0.0)
+    rows = evaluate.app.dataset("sample", "validation").rows[:N]
     preds = evaluate.app.readers.get(checkpoint).reader.answer_batch(
         [r["question"] for r in rows], [r["context"] for r in rows], top_n=1,
-        allow_no_answer=True)
-    expected = compute_all({r["id"]: r["answers"]["text"] for r in rows},
-                           {r["id"]: p.best_text for r, p in zip(rows, preds)})
+        allow_no_answer=True, null_threshold=0.0)
+    refs = {r["id"]: r["answers"]["text"] for r in rows}
+    results = {r["id"]: p for r, p in zip(rows, preds)}
+    texts = {q: p.best_text for q, p in results.items()}
+    return out, refs, results, texts
+
+
+def frame(value) -> pd.DataFrame:
+    """A Dataframe output as pandas (handlers return frames or ``gr.Dataframe`` updates)."""
+    if isinstance(value, gr.Dataframe):
+        value = value.value
+        return pd.DataFrame(value["data"], columns=value["headers"])
+    return value
+
+
+def test_scores_follow_the_reader_and_the_metrics(run):
+    (summary, metrics, *_), refs, _, texts = run
+    expected = compute_all(refs, texts)
     em = metrics.set_index("metric").loc["EM"]
     assert em["SQuAD"] == round(expected["squad"]["exact_match"], 2)
     assert em["MLQA-vi"] == round(expected["mlqa-vi"]["exact_match"], 2)
-    assert "12 questions" in summary
-    assert list(misses.columns) == display.MISS_COLUMNS
-    assert set(misses["id"]) <= {r["id"] for r in rows}
+    assert f"{N} questions" in summary and "ECE" in summary
+
+
+def test_breakdowns_figures_and_no_answer_curve_are_the_analysis(run):
+    out, refs, results, texts = run
+    _, _, comparison, breakdowns, by_type, reliability, no_answer, *_ = out
+    analysis = analyse(results, refs, texts, null_threshold=0.0)
+    metrics = analysis.metrics()
+    assert breakdowns.values.tolist() == display.breakdown_rows(metrics)
+    assert list(breakdowns.columns) == display.BREAKDOWN_COLUMNS
+    assert set(breakdowns["breakdown"]) == set(display.BREAKDOWN_NAMES.values())
+    assert not comparison.visible  # no second checkpoint picked
+    (bars,) = by_type.data
+    assert list(bars.x) == list(metrics["by_question_type"])
+    assert list(bars.y) == [s["mlqa_vi"]["f1"] for s in metrics["by_question_type"].values()]
+    assert f"ECE {analysis.calibration['ece']:.3f}" in reliability.data[1].name
+    # The sample has unanswerable questions and no answer is allowed: the curve is shown, with
+    # the threshold in force marked.
+    assert no_answer.visible
+    assert no_answer.value is not None
+    assert analysis.no_answer_curve["chosen"]["threshold"] == 0.0
+
+
+def test_no_curve_without_no_answer(evaluate, models_dir):
+    out = evaluate.evaluate(str(models_dir / "tiny-unigram"), "sample", "validation", None, N,
+                            False)
+    assert not out[6].visible and "no answer off" in out[0]
+
+
+def test_misses_are_filtered_by_question_type_without_the_model(run, evaluate):
+    out, refs, results, texts = run
+    kind, kept, table = out[7], out[8], out[9]
+    analysis = analyse(results, refs, texts, null_threshold=0.0)
+    assert kept == display.miss_rows(analysis.rows)
+    assert table.values.tolist() == kept
+    assert all(not analysis.rows[i]["squad_exact"] for i, r in enumerate(analysis.rows)
+               if r["id"] in set(table["id"]))
+    types = [value for _, value in kind.choices]
+    assert types[0] == display.ALL_TYPES and set(types[1:]) == set(table["type"])
+    for qtype in types[1:]:
+        shown = evaluate.filter_misses(kept, qtype)
+        assert set(shown["type"]) == {qtype}
+        assert len(shown) == sum(1 for m in kept if m[1] == qtype)
+    assert len(evaluate.filter_misses(kept, display.ALL_TYPES)) == len(kept)
+    assert evaluate.filter_misses(None, "who").empty  # before any evaluation
+
+
+def test_a_second_checkpoint_is_compared_on_the_same_questions(evaluate, models_dir):
+    a, b = str(models_dir / "tiny-unigram"), str(models_dir / "tiny-wordpiece")
+    out = evaluate.evaluate(a, "sample", "validation", None, N, True, 0.0, b)
+    summary, metrics, comparison, breakdowns = out[:4]
+    assert comparison.visible
+    rows = evaluate.app.dataset("sample", "validation").rows[:N]
+    refs = {r["id"]: r["answers"]["text"] for r in rows}
+    analyses = []
+    for checkpoint in (a, b):
+        preds = evaluate.app.readers.get(checkpoint).reader.answer_batch(
+            [r["question"] for r in rows], [r["context"] for r in rows], top_n=1,
+            allow_no_answer=True, null_threshold=0.0)
+        results = {r["id"]: p for r, p in zip(rows, preds)}
+        analyses.append(analyse(results, refs, {q: p.best_text for q, p in results.items()},
+                                null_threshold=0.0))
+    expected = compare_analyses(*analyses)
+    assert frame(comparison).values.tolist() == display.comparison_rows(expected)
+    assert breakdowns.values.tolist() == display.compared_breakdown_rows(expected)
+    assert "A = **" in summary and "paired bootstrap" in summary
+    assert list(metrics.columns)[1:] == ["SQuAD A", "MLQA-vi A", "SQuAD B", "MLQA-vi B"]
+    assert len(out[4].data) == 2 and len(bars(out[5])) == 2  # A and B in both figures
+
+
+def bars(fig):
+    return [t for t in fig.data if t.type == "bar"]
+
+
+def test_a_checkpoint_compared_with_itself_ties_everywhere(evaluate, models_dir):
+    a = str(models_dir / "tiny-unigram")
+    comparison = frame(evaluate.evaluate(a, "sample", "validation", None, 8, True, 0.0, a)[2])
+    f1 = comparison.set_index("metric").loc["SQuAD F1"]
+    assert f1["Δ (A − B)"] == "+0.00" and f1["95% interval"] == "[+0.00, +0.00]"
+    assert (f1["A wins"], f1["B wins"], f1["ties"]) == (0, 0, 8)
+
+
+def squad_file(path, answered: int, unlabelled: int):
+    """A SQuAD v2 file: ``answered`` questions with answers, then ``unlabelled`` published
+    without them (``answers: []`` and ``is_impossible: false``, as public test sets are)."""
+    context = "Năm 939, Ngô Quyền xưng vương, đóng đô ở Cổ Loa."
+    qas = [{"id": f"a{i}", "question": "Ngô Quyền đóng đô ở đâu?", "is_impossible": False,
+            "answers": [{"text": "Cổ Loa", "answer_start": context.index("Cổ Loa")}]}
+           for i in range(answered)]
+    qas += [{"id": f"u{i}", "question": "Ngô Quyền xưng vương năm nào?", "answers": [],
+             "is_impossible": False} for i in range(unlabelled)]
+    data = {"version": "v2.0", "data": [{"title": "t", "paragraphs": [{"context": context,
+                                                                     "qas": qas}]}]}
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return str(path)
+
+
+def test_a_split_without_gold_answers_is_refused(evaluate, models_dir, tmp_path):
+    path = squad_file(tmp_path / "test.json", answered=0, unlabelled=3)
+    with pytest.raises(gr.Error, match="no gold answers"):
+        evaluate.evaluate(str(models_dir / "tiny-unigram"), "upload", "train", path, 10, True)
+
+
+def test_a_mixed_split_scores_only_the_labelled_questions(evaluate, models_dir, tmp_path):
+    path = squad_file(tmp_path / "mixed.json", answered=2, unlabelled=1)
+    out = evaluate.evaluate(str(models_dir / "tiny-unigram"), "upload", "train", path, 10, True)
+    assert "2 questions" in out[0] and "Not scored: 1 question without gold answers" in out[0]
+    assert out[1].set_index("metric").loc["questions", "SQuAD"] == 2
+
+
+def test_an_error_stays_in_the_summary_and_clears_the_old_results(evaluate):
+    handler = errors_shown_in(evaluate.evaluate, 0, N_OUTPUTS, cleared_outputs())
+    out = handler("", "sample", "validation", None, 5, True)
+    assert len(out) == N_OUTPUTS
+    assert out[0].startswith("**⚠") and "No checkpoint chosen" in out[0]
+    assert out[1] is None and out[8] == [] and not out[2].visible

@@ -7,7 +7,17 @@ import gradio as gr
 from ui import display
 from ui.ask import AskTab
 from ui.state import ViqaApp
-from ui.widgets import answer_options, checkpoint_picker, render_prediction, result_panel
+from ui.widgets import (
+    HEATMAP_LABEL,
+    answer_options,
+    checkpoint_picker,
+    errors_shown_in,
+    follow_checkpoint,
+    render_prediction,
+    result_panel,
+)
+
+HEATMAP_WINDOW = 32  # tokens a half-width heatmap opens on: its tick labels stay readable
 
 
 class CompareHandlers:
@@ -21,19 +31,30 @@ class CompareHandlers:
         max_answer_length: int = 30, allow_no_answer: bool = False, null_threshold: float = 0.0,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ):
-        """Compare tab: both checkpoints on the same input, then whether they agree."""
+        """Compare tab: both checkpoints on the same input, then whether they agree. The two
+        heatmaps share one colour scale and are labelled with their checkpoint."""
         self.app.check_input(question, context)
         preds = []
         for k, checkpoint in enumerate((checkpoint_a, checkpoint_b)):
             progress(k / 2, desc=f"Checkpoint {'AB'[k]}: {checkpoint}")
             preds.append(self.app.predict(context, question, checkpoint, top_n,
                                           max_answer_length, allow_no_answer, null_threshold))
-        a, b = preds
-        return (
-            display.agreement_markdown(a, b, "A", "B"),
-            *render_prediction(a, title=f"A · {checkpoint_a}"),
-            *render_prediction(b, title=f"B · {checkpoint_b}"),
-        )
+        zmax = display.shared_zmax(*preds)
+        shown = []
+        for side, pred, checkpoint in (("A", preds[0], checkpoint_a), ("B", preds[1], checkpoint_b)):
+            outcome, highlighted, heatmap, table = render_prediction(
+                pred, window=HEATMAP_WINDOW, zmax=zmax)
+            # The block's label names the checkpoint: a title inside the plot would sit under it.
+            label = (f"{side} · {display.short_checkpoint_name(checkpoint)}: start and end "
+                     f"probability per token (one scale for A and B, 0–{zmax:.0%})")
+            shown += [outcome, highlighted, gr.Plot(value=heatmap, label=label), table]
+        return (display.agreement_markdown(*preds, "A", "B"), *shown)
+
+
+def cleared_panels() -> dict[int, object]:
+    """What a failed comparison leaves in the outputs after its message: empty panels."""
+    empty = ["", None, gr.Plot(value=display.empty_figure(), label=HEATMAP_LABEL), None]
+    return {1 + k: value for k, value in enumerate(empty * 2)}
 
 
 def build(app: ViqaApp, start_checkpoint: str, second_checkpoint: str,
@@ -59,10 +80,13 @@ def build(app: ViqaApp, start_checkpoint: str, second_checkpoint: str,
             with gr.Column():
                 panel_b = result_panel("b-")
 
+    # The options start at, and follow, A's saved settings; each reader keeps its own windows.
+    follow_checkpoint(app, ckpt_a, max_answer_length=max_len, allow_no_answer=allow_null,
+                      null_threshold=threshold)
     copy_btn.click(lambda c, q: (c, q), [ask.context, ask.question], [context, question],
                    api_visibility="private")
     compare_btn.click(
-        handlers.compare,
+        errors_shown_in(handlers.compare, 0, 9, cleared_panels()),
         [context, question, ckpt_a, ckpt_b, top_n, max_len, allow_null, threshold],
         [agreement, *panel_a, *panel_b], api_visibility="undocumented", api_name="compare_ui",
     )

@@ -23,7 +23,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from qa_core.metrics import exact_match_score, f1_score, metric_max_over_ground_truths
+from qa_core.breakdowns import metric_key, score_questions
+from qa_core.metrics import NORMALIZATIONS, f1_score
 from qa_core.types import Answer, Prediction, TokenScore
 
 BEST_COLOR = "#16a34a"  # green: the answer the model gives
@@ -60,6 +61,28 @@ def format_probability(p: float | None) -> str:
     if p is None:
         return "–"
     return f"{100 * p:.1f}%" if p >= 0.1 else f"{100 * p:.2f}%"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``n`` and ``word``, in the plural unless ``n`` is one (``many`` for irregular plurals);
+    thousands separated, as every count the app shows.
+
+    >>> plural(1, "question"), plural(1190, "question"), plural(2, "miss", "misses")
+    ('1 question', '1,190 questions', '2 misses')
+    """
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+def short_checkpoint_name(checkpoint: str) -> str:
+    """A checkpoint as a label names it: a Hub id whole, a local path by its folder.
+
+    >>> short_checkpoint_name("deepset/xlm-roberta-base-squad2"), short_checkpoint_name("/srv/models/run-3/")
+    ('deepset/xlm-roberta-base-squad2', 'run-3')
+    """
+    name = checkpoint.strip()
+    if name.count("/") <= 1 and not name.startswith((".", "/", "~")):
+        return name
+    return name.rstrip("/").rsplit("/", 1)[-1] or name
 
 
 def fold_text(text: str) -> str:
@@ -279,16 +302,20 @@ def agreement_markdown(a: Prediction, b: Prediction, name_a: str = "A", name_b: 
 
 
 def example_scores(prediction: str, golds: Sequence[str]) -> dict[str, float]:
-    """EM and F1 (0–100) of one prediction under both normalisations.
+    """EM and F1 (0–100) of one prediction under both normalisations, scored as every
+    evaluation scores it (``qa_core.breakdowns.score_questions``; ``[]`` = unanswerable).
 
     >>> example_scores("Hà Nội", ["Hà Nội", "thành phố Hà Nội"])["em_squad"]
     100.0
+    >>> example_scores("", [])["f1_mlqa_vi"]
+    100.0
     """
+    scores = score_questions({"q": list(golds)}, {"q": prediction})
     out = {}
-    for norm in ("squad", "mlqa-vi"):
-        key = norm.replace("-", "_")
-        out[f"em_{key}"] = 100 * metric_max_over_ground_truths(exact_match_score, prediction, golds, norm)
-        out[f"f1_{key}"] = 100 * metric_max_over_ground_truths(f1_score, prediction, golds, norm)
+    for norm in NORMALIZATIONS:
+        key = metric_key(norm)
+        out[f"em_{key}"] = 100 * float(scores.exact[norm][0])
+        out[f"f1_{key}"] = 100 * float(scores.f1[norm][0])
     return out
 
 
@@ -313,28 +340,121 @@ def metrics_rows(results: Mapping[str, Mapping[str, float]]) -> list[list]:
     return rows
 
 
-MISS_COLUMNS = ["id", "question", "gold", "predicted", "probability", "F1 (mlqa-vi)", "F1 (squad)"]
+# The analysis of an evaluation (``qa_core.analysis``) as tables. Short headers: a table is as
+# wide as the page and a header must not break inside a word.
+BREAKDOWN_NAMES = {
+    "by_question_type": "question type",
+    "by_answer_length": "answer words",
+    "by_context_windows": "context windows",
+    "by_answerable": "answerable",
+}
+NORMALIZATION_NAMES = {"squad": "SQuAD", "mlqa_vi": "MLQA-vi"}
+BREAKDOWN_COLUMNS = ["breakdown", "slice", "questions"] + [
+    f"{label} {m}" for label in NORMALIZATION_NAMES.values() for m in ("EM", "F1")
+]
+BREAKDOWN_COMPARED_COLUMNS = ["breakdown", "slice", "questions"] + [
+    f"{label} {m}" for label in NORMALIZATION_NAMES.values()
+    for m in ("EM A", "EM B", "F1 A", "F1 B", "ΔF1")
+]
+COMPARISON_COLUMNS = ["metric", "A", "B", "Δ (A − B)", "95% interval", "A wins", "B wins",
+                      "ties"]
+MISS_COLUMNS = ["id", "type", "question", "gold", "predicted", "top prob.", "F1 MLQA-vi",
+                "F1 SQuAD"]
+ALL_TYPES = "all question types"  # the misses filter's value that keeps every row
 
 
-def miss_rows(
-    ids: Sequence[str],
-    questions: Sequence[str],
-    golds: Sequence[Sequence[str]],
-    predictions: Sequence[Prediction],
-) -> list[list]:
-    """Questions the prediction misses (SQuAD EM = 0), worst F1 first."""
+def breakdown_rows(metrics: Mapping) -> list[list]:
+    """Every breakdown in ``metrics`` (``Analysis.metrics()``) as rows of
+    :data:`BREAKDOWN_COLUMNS`: breakdown, slice, questions, EM and F1 per normalisation.
+
+    >>> s = {"count": 2, "squad": {"exact": 50.0, "f1": 75.0}, "mlqa_vi": {"exact": 50.0, "f1": 80.0}}
+    >>> breakdown_rows({"by_question_type": {"who": s}})
+    [['question type', 'who', 2, 50.0, 75.0, 50.0, 80.0]]
+    """
+    return [
+        [title, label, s["count"],
+         *(round(s[key][m], 2) for key in NORMALIZATION_NAMES for m in ("exact", "f1"))]
+        for name, title in BREAKDOWN_NAMES.items()
+        for label, s in metrics.get(name, {}).items()
+    ]
+
+
+def compared_breakdown_rows(comparison: Mapping) -> list[list]:
+    """The breakdowns of a comparison (``qa_core.compare.compare``) side by side, rows of
+    :data:`BREAKDOWN_COMPARED_COLUMNS`: A's and B's EM and F1 and ΔF1, per normalisation."""
     rows = []
-    for qid, q, g, p in zip(ids, questions, golds, predictions):
-        s = example_scores(p.best_text, g)
-        if s["em_squad"] == 100:
-            continue
-        prob = p.null_probability if p.no_answer else (p.answers[0].probability if p.answers else None)
-        rows.append([
-            qid, q, " | ".join(g) if g else "(no answer)", p.best_text or "(no answer)",
-            round(prob, 4) if prob is not None else None,
-            round(s["f1_mlqa_vi"], 1), round(s["f1_squad"], 1),
-        ])
-    return sorted(rows, key=lambda r: (r[5], r[0]))
+    for name, title in BREAKDOWN_NAMES.items():
+        for label, s in comparison.get(name, {}).items():
+            row = [title, label, s["count"]]
+            for key in NORMALIZATION_NAMES:
+                row += [round(s["a"][key]["exact"], 2), round(s["b"][key]["exact"], 2),
+                        round(s["a"][key]["f1"], 2), round(s["b"][key]["f1"], 2),
+                        round(s["delta"][key]["f1"], 2)]
+            rows.append(row)
+    return rows
+
+
+def comparison_rows(comparison: Mapping) -> list[list]:
+    """ΔEM and ΔF1 of A − B with their paired bootstrap interval, and (on the F1 rows) the
+    questions each wins and the ties: rows of :data:`COMPARISON_COLUMNS`."""
+    rows = []
+    for key, label in NORMALIZATION_NAMES.items():
+        for metric, name in (("exact", "EM"), ("f1", "F1")):
+            m = comparison[key][metric]
+            wins = comparison[key]["wins"] if metric == "f1" else None
+            rows.append([
+                f"{label} {name}", round(m["a"], 2), round(m["b"], 2), f"{m['delta']:+.2f}",
+                f"[{m['low']:+.2f}, {m['high']:+.2f}]",
+                *((wins["a"], wins["b"], wins["tie"]) if wins else ("", "", "")),
+            ])
+    return rows
+
+
+def comparison_markdown(comparison: Mapping, name_a: str, name_b: str) -> str:
+    """One paragraph: which checkpoint is A and which B, and whether A's F1 differs from B's
+    beyond the bootstrap interval (it does when the interval excludes 0)."""
+    f1 = comparison["mlqa_vi"]["f1"]
+    level = f"{100 * comparison['confidence']:g}%"
+    if f1["low"] > 0 or f1["high"] < 0:
+        verdict = (f"**{'A' if f1['delta'] > 0 else 'B'} is better**: the {level} interval of "
+                   "ΔF1 excludes 0")
+    else:
+        verdict = f"**no clear difference**: the {level} interval of ΔF1 includes 0"
+    wins = comparison["mlqa_vi"]["wins"]
+    return (
+        f"A = **{escape_markdown(name_a)}**, B = **{escape_markdown(name_b)}** on the same "
+        f"{plural(comparison['questions'], 'question')}: ΔF1 (MLQA-vi) **{f1['delta']:+.2f}** "
+        f"[{f1['low']:+.2f}, {f1['high']:+.2f}], {verdict} ({comparison['n_resamples']:,} "
+        f"paired bootstrap resamples, seed {comparison['seed']}). A wins "
+        f"{plural(wins['a'], 'question')}, B wins {wins['b']:,}, {plural(wins['tie'], 'tie')}."
+    )
+
+
+def miss_rows(rows: Sequence[Mapping]) -> list[list]:
+    """The questions answered wrongly (SQuAD EM = 0) among an analysis' per-question rows
+    (``Analysis.rows``), worst F1 first: rows of :data:`MISS_COLUMNS`."""
+    misses = [
+        [r["id"], r["question_type"], r["question"],
+         " | ".join(r["answers"]) if r["answers"] else "(no answer)",
+         r["prediction"] or "(no answer)",
+         None if r["probability"] is None else round(r["probability"], 4),
+         round(100 * r["mlqa_vi_f1"], 1), round(100 * r["squad_f1"], 1)]
+        for r in rows
+        if not r["squad_exact"]
+    ]
+    return sorted(misses, key=lambda m: (m[6], m[0]))
+
+
+def misses_of_type(misses: Sequence[Sequence], question_type: str | None) -> list[list]:
+    """The misses of one question type (all of them for ``None`` or :data:`ALL_TYPES`).
+
+    >>> misses_of_type([["q1", "who"], ["q2", "when"]], "when")
+    [['q2', 'when']]
+    """
+    if not question_type or question_type == ALL_TYPES:
+        return [list(m) for m in misses]
+    column = MISS_COLUMNS.index("type")
+    return [list(m) for m in misses if m[column] == question_type]
 
 
 PREDICTION_COLUMNS = ["id", "question", "answer", "probability", "start", "end", "no_answer"]
@@ -408,13 +528,16 @@ def token_heatmap(
     center: int | None = None,
     window: int = DEFAULT_WINDOW,
     title: str | None = None,
+    zmax: float | None = None,
 ) -> go.Figure:
     """Start and end probabilities of every context token, two rows of a heatmap.
 
     The figure holds all tokens but opens on ``window`` tokens around ``center`` (default: the
     best answer's first token); the range slider below scrolls and zooms over the whole
     context, and the best answer is outlined. Built from numpy arrays in one trace, so a
-    2,000-token context takes a few milliseconds.
+    2,000-token context takes a few milliseconds. The colour scale runs from 0 to ``zmax``
+    (default: this figure's highest probability); heatmaps shown side by side pass one
+    ``zmax`` (:func:`shared_zmax`), so that equal colours mean equal probabilities.
     """
     if not tokens:
         return empty_figure("No context tokens to show.")
@@ -430,7 +553,7 @@ def token_heatmap(
     fig = go.Figure(
         go.Heatmap(
             z=z, x=np.arange(n), y=["start", "end"], text=text, colorscale="YlOrRd",
-            zmin=0.0, zmax=max(float(z.max()), 1e-9), xgap=1, ygap=2,
+            zmin=0.0, zmax=max(float(z.max()) if zmax is None else zmax, 1e-9), xgap=1, ygap=2,
             colorbar=dict(title=dict(text="P"), thickness=12, len=0.9),
             hovertemplate="token %{x}: <b>%{text}</b><br>P(%{y}) = %{z:.3f}<extra></extra>",
         )
@@ -455,6 +578,17 @@ def token_heatmap(
         yaxis=dict(fixedrange=True),
     )
     return fig
+
+
+def shared_zmax(*predictions: Prediction) -> float:
+    """The highest start or end probability of any token of ``predictions``: one colour scale
+    for heatmaps shown side by side (a flat 0.7% must not look as hot as a peaked 80%).
+
+    >>> shared_zmax(Prediction(tokens=[TokenScore("a", 0, 1, 0.007, 0.8, 0, 0)]), Prediction())
+    0.8
+    """
+    return max((max(t.start_prob, t.end_prob) for p in predictions for t in p.tokens),
+               default=1.0)
 
 
 def span_score_map(

@@ -3,9 +3,10 @@ panel, dataset-source picker, and the error helpers that turn failures into page
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 import gradio as gr
@@ -62,6 +63,41 @@ def user_errors(action: str) -> Iterator[None]:
         ) from exc
 
 
+def error_markdown(err: gr.Error) -> str:
+    """A failed action's title and message as Markdown that stays in the page."""
+    title = html.unescape(err.title or "Error")  # user_error escaped them for the toast
+    message = html.unescape(str(err.message))
+    return f"**⚠ {display.escape_markdown(title)}:** {display.escape_markdown(message)}"
+
+
+def errors_shown_in(fn: Callable, message: int, outputs: int,
+                    cleared: Mapping[int, object] | None = None) -> Callable:
+    """``fn`` as an event handler whose errors stay readable: a ``gr.Error`` it raises is
+    shown as a toast *and* written (:func:`error_markdown`) into its Markdown output number
+    ``message`` of ``outputs``. Gradio would otherwise leave only a red "Error" badge once the
+    toast closes. Outputs in ``cleared`` (position → value) are reset, so no result of an
+    earlier run is shown as if it were this one's; the others keep their values.
+
+    ``fn`` itself still raises (its tests and direct callers see the error); only the wiring
+    uses this wrapper. Gradio reads the signature of ``fn`` through it (``gr.Progress``,
+    ``gr.SelectData``).
+    """
+
+    @functools.wraps(fn)
+    def handler(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error as err:
+            gr.Warning(err.message, title=err.title)  # already escaped by user_error
+            values = [gr.skip()] * outputs
+            for position, value in (cleared or {}).items():
+                values[position] = value
+            values[message] = error_markdown(err)
+            return tuple(values) if outputs > 1 else values[0]
+
+    return handler
+
+
 # ---------------------------------------------------------------------------------------------
 # Checkpoints and answer options
 # ---------------------------------------------------------------------------------------------
@@ -72,6 +108,23 @@ def checkpoint_picker(choices: list[tuple[str, str]], label: str, value: str, el
         choices=choices, value=value, label=label, allow_custom_value=True,
         filterable=True, elem_id=elem_id, **kwargs,
     )
+
+
+def follow_checkpoint(app, picker: gr.Dropdown, **controls: gr.components.Component) -> None:
+    """Keep ``controls`` (``AnswerOptions`` field name → component) at the picked checkpoint's
+    saved settings (``app.trained_options``: what it was trained with, else the library's):
+    from the start, and whenever another checkpoint is picked. What the user leaves alone is
+    then what the model was trained with; what they change, they change."""
+    names = list(controls)
+
+    def values(checkpoint: str) -> list:
+        options, _ = app.trained_options(checkpoint)
+        return [getattr(options, name) for name in names]
+
+    for component, value in zip(controls.values(), values(picker.value)):
+        component.value = value
+    picker.change(values, picker, list(controls.values()), api_visibility="private",
+                  queue=False, show_progress="hidden")
 
 
 def answer_options(prefix: str = "", defaults: AnswerOptions | None = None):
@@ -96,6 +149,10 @@ def answer_options(prefix: str = "", defaults: AnswerOptions | None = None):
 # ---------------------------------------------------------------------------------------------
 # One prediction shown
 # ---------------------------------------------------------------------------------------------
+HEATMAP_LABEL = ("Where an answer starts and ends: probability per token (drag the plot or the "
+                 "slider under it to scroll)")
+
+
 def result_panel(prefix: str, score_map: bool = False):
     """One prediction's components: outcome, highlighted context, heatmap, table (and, on the
     Ask tab, the start × end score map beside the table)."""
@@ -105,9 +162,8 @@ def result_panel(prefix: str, score_map: bool = False):
         combine_adjacent=False, show_inline_category=True, elem_id=f"{prefix}highlight",
         elem_classes=["viqa-highlight"],
     )
-    heatmap = gr.Plot(label="Where an answer starts and ends: probability per token "
-                            "(drag the plot or the slider under it to scroll)",
-                      value=display.empty_figure(), elem_id=f"{prefix}heatmap")
+    heatmap = gr.Plot(label=HEATMAP_LABEL, value=display.empty_figure(),
+                      elem_id=f"{prefix}heatmap")
     with gr.Row(equal_height=False):
         table = gr.Dataframe(
             headers=display.CANDIDATE_COLUMNS, label="Top-n candidates (click a header to sort)",
@@ -122,14 +178,16 @@ def result_panel(prefix: str, score_map: bool = False):
     return outcome, highlighted, heatmap, table, span_map
 
 
-def render_prediction(pred: Prediction, title: str | None = None):
+def render_prediction(pred: Prediction, title: str | None = None, **heatmap):
     """Values for :func:`result_panel`'s first four components: outcome text, highlighted
-    context, heatmap and candidate table."""
+    context, heatmap (``heatmap``: more options of ``display.token_heatmap``) and candidate
+    table."""
     segments, colors = display.answer_highlights(pred.context, pred.answers, pred.no_answer)
     return (
         display.outcome_markdown(pred),
         gr.HighlightedText(value=segments, color_map=colors),
-        display.token_heatmap(pred.tokens, [] if pred.no_answer else pred.answers, title=title),
+        display.token_heatmap(pred.tokens, [] if pred.no_answer else pred.answers, title=title,
+                              **heatmap),
         display.candidate_table(pred.answers),
     )
 
