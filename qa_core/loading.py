@@ -209,6 +209,8 @@ def _safetensors_problem(path: Path) -> str | None:
             if len(head) < 8:
                 return "is truncated (shorter than a safetensors header)"
             n = int.from_bytes(head, "little")
+            if n > 100_000_000:  # safetensors' own limit
+                return "has an unreadable header (it claims more than 100 MB)"
             if n > size - 8:
                 return "is truncated (its header says it is longer than the file)"
             header = json.loads(f.read(n))
