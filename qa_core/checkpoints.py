@@ -72,7 +72,7 @@ class PublicCheckpoint:
 
     @property
     def label(self) -> str:
-        access = "gated: accept its conditions on the Hub and log in" if self.gated else "open"
+        access = "gated: accept its terms on the Hub, then log in" if self.gated else "open"
         return f"{self.hub_id} — {self.description} ({self.licence}; {access})"
 
 
@@ -83,12 +83,12 @@ class PublicCheckpoint:
 # for CPUs). vi-mrc is the strongest on Vietnamese but gated and non-commercial.
 PUBLIC_CHECKPOINTS: tuple[PublicCheckpoint, ...] = (
     PublicCheckpoint(
-        DEFAULT_HUB_CHECKPOINT, "XLM-R base, SQuAD 2.0 (multilingual)", "CC BY 4.0"
+        DEFAULT_HUB_CHECKPOINT, "multilingual XLM-R base, fine-tuned on SQuAD 2.0", "CC BY 4.0"
     ),
     PublicCheckpoint(
-        "deepset/xlm-roberta-large-squad2", "XLM-R large, SQuAD 2.0 (multilingual)", "CC BY 4.0"
+        "deepset/xlm-roberta-large-squad2", "multilingual XLM-R large, fine-tuned on SQuAD 2.0", "CC BY 4.0"
     ),
-    PublicCheckpoint("timpal0l/mdeberta-v3-base-squad2", "mDeBERTa-v3 base, SQuAD 2.0", "MIT"),
+    PublicCheckpoint("timpal0l/mdeberta-v3-base-squad2", "multilingual mDeBERTa-v3 base, fine-tuned on SQuAD 2.0", "MIT"),
     PublicCheckpoint(
         "nguyenvulebinh/vi-mrc-base", "XLM-R base, Vietnamese MRC", "CC BY-NC 4.0", gated=True
     ),
