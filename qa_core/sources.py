@@ -938,13 +938,17 @@ def _load_uit_viquad2(
 ) -> list[dict]:
     if local_path is not None:
         path = Path(local_path)
-        if path.is_dir():  # a snapshot of the Hub repo: data/<split>-*.parquet
+        if path.is_dir():  # a snapshot of the Hub repo (data/<split>-*.parquet), or a
+            # folder of the official files (train.json, dev.json, test.json)
             files = sorted(path.rglob(f"{split}-*.parquet")) or sorted(
-                path.rglob(f"{split}*.parquet")
+                file
+                for file in path.rglob("*")
+                if file.suffix.lower() in _FILE_SUFFIXES and _file_split(info, file) == split
             )
             if not files:
                 raise UnknownSourceError(
-                    f"{path} has no {split}-*.parquet file. Pass the split's file as local_path."
+                    f"{path} has no {split}-*.parquet file (nor another file of that split, "
+                    "such as dev.json for validation). Pass the split's file as local_path."
                 )
             return [record for file in files for record in read_records(file)]
         return read_records(_local_named_file(local_path, []))

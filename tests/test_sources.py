@@ -803,6 +803,8 @@ def test_shared_uit_dev_as_a_published_test_file(tmp_path):
     data = json.loads((SHARED_UIT / "dev.json").read_text(encoding="utf-8"))
     loaded = load_source("uit-viquad2", local_path=str(SHARED_UIT / "dev.json"))
     assert loaded.split == "validation"  # dev.json is the validation split
+    by_folder = load_source("uit-viquad2", "validation", local_path=str(SHARED_UIT))
+    assert by_folder.dataset["id"] == loaded.dataset["id"]
     assert loaded.report.repaired == 15 and loaded.report.unlabelled == 0  # answer_start off by 1
     for article in data["data"]:
         for paragraph in article["paragraphs"]:
