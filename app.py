@@ -37,6 +37,21 @@ from ui.theme import CSS, FOOTER, HEADER, THEME, TITLE
 
 __all__ = ["Settings", "ViqaApp", "build_demo", "demo", "launch"]
 
+# Endpoints whose trailing parameters all have defaults: a REST call may leave them out.
+OPTIONAL_TAIL_ENDPOINTS = ("answer",)
+
+
+class Blocks(gr.Blocks):
+    """``gr.Blocks`` where a REST call to ``/answer`` that leaves values out gets them as
+    ``None`` (the handler's defaults; a missing context or question is then its own clear
+    message). Gradio would otherwise fail before the handler with ``{"error": null}`` for the
+    caller and a traceback in the server's log. gradio_client fills defaults itself."""
+
+    def validate_inputs(self, block_fn, inputs: list) -> None:
+        if block_fn.api_name in OPTIONAL_TAIL_ENDPOINTS:
+            inputs.extend([None] * (len(block_fn.inputs) - len(inputs)))
+        super().validate_inputs(block_fn, inputs)
+
 
 def build_demo(app: ViqaApp | None = None) -> gr.Blocks:
     """The whole interface around ``app``'s state (no model loaded, no server started)."""
@@ -45,7 +60,7 @@ def build_demo(app: ViqaApp | None = None) -> gr.Blocks:
     choices = app.checkpoint_choices()
     second_checkpoint = next((v for _, v in choices if v != start_checkpoint), start_checkpoint)
 
-    with gr.Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
+    with Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
         gr.Markdown(HEADER, elem_id="viqa-header")
         with gr.Tabs(selected="ask") as tabs:
             ask_tab = ask.build(app, start_checkpoint)

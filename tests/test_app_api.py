@@ -95,3 +95,55 @@ def test_bad_input_is_an_error_message_and_the_server_keeps_serving(client, mode
                        api_name="/answer")
     got = client.predict("Hà Nội là thủ đô.", "Thủ đô là gì?", checkpoint, 2, api_name="/answer")
     assert got["answers"]
+
+
+def test_results_carry_warnings_and_the_settings_in_force(client, models_dir):
+    checkpoint = str(models_dir / "tiny-wordpiece")
+    got = client.predict("Hà Nội là thủ đô.", "Thủ đô là gì?", checkpoint, api_name="/answer")
+    assert got["warnings"] == []  # an UntrainedHeadWarning would be listed here
+    assert got["settings"]["max_length"] == 384 and got["settings"]["source"] == "library defaults"
+    got = client.predict("Hà Nội là thủ đô.", "Thủ đô là gì?", checkpoint, max_length=128,
+                         doc_stride=16, api_name="/answer")
+    assert (got["settings"]["max_length"], got["settings"]["doc_stride"]) == (128, 16)
+
+
+def test_errors_are_plain_text_and_refused_paths_say_the_same(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError) as err:
+        client.predict("Hà Nội là thủ đô.", "Thủ đô?", "./a&b<c>", api_name="/answer")
+    assert "'./a&b<c>' is not a checkpoint this app serves" in str(err.value)
+    assert "&amp;" not in str(err.value) and "&lt;" not in str(err.value)
+    replies = []
+    for name in ("/etc", "/nonexistent", "~", "../../etc"):
+        with pytest.raises(AppError) as err:
+            client.predict("Hà Nội là thủ đô.", "Thủ đô?", name, api_name="/answer")
+        replies.append(str(err.value).replace(f"'{name}'", "NAME"))
+    assert len(set(replies)) == 1
+
+
+def rest(server: str, data: list) -> tuple[str, dict | list]:
+    """POST /gradio_api/call/answer, then read its event stream: (event, data)."""
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(
+        server + "gradio_api/call/answer", data=json.dumps({"data": data}).encode(),
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        event_id = json.loads(response.read())["event_id"]
+    with urllib.request.urlopen(f"{server}gradio_api/call/answer/{event_id}", timeout=60) as r:
+        lines = r.read().decode().splitlines()
+    event = next(line.split(": ", 1)[1] for line in lines if line.startswith("event: "))
+    payload = next(line.split(": ", 1)[1] for line in lines if line.startswith("data: "))
+    return event, json.loads(payload)
+
+
+def test_rest_calls_may_leave_out_values_and_get_a_clear_error_without_them(server, models_dir):
+    event, data = rest(server, [])
+    assert event == "error" and data["error"].startswith("/answer needs a context and question")
+    event, data = rest(server, ["Hà Nội là thủ đô."])
+    assert event == "error" and data["error"].startswith("/answer needs a question")
+    checkpoint = str(models_dir / "tiny-unigram")
+    event, data = rest(server, ["Hà Nội là thủ đô.", "Thủ đô là gì?", checkpoint])
+    assert event == "complete" and data[0]["answers"] and data[0]["settings"]["top_n"] == 5

@@ -101,6 +101,13 @@ class AskHandlers:
         "warnings" says when the answers cannot be trusted (an untrained QA head); "settings"
         gives the options in force. Errors are plain text.
         """
+        if context is None or question is None:  # a REST call that left them out
+            missing = " and ".join(n for n, v in (("context", context), ("question", question))
+                                   if v is None)
+            raise gr.Error(f"/answer needs a {missing}: send {{\"data\": [context, question, "
+                           "checkpoint, top_n, ...]}; values after the question may be left out "
+                           "(the checkpoint's own settings apply).", title="Missing values",
+                           print_exception=False)
         checkpoint = checkpoint or self.app.default_checkpoint()
         given = dict(top_n=top_n, max_answer_length=max_answer_length, max_length=max_length,
                      doc_stride=doc_stride, allow_no_answer=allow_no_answer,
