@@ -101,6 +101,8 @@ def test_sample_questions_get_their_hand_labels(sample_path):
         ("Ngoài Hà Nội, còn thành phố nào?", "which"),  # not inside "ngoài"
         ("Kim tự tháp Ai Cập được xây để làm gì?", "why"),  # Egypt; "để làm gì" is why
         ("Ai-len gia nhập EU năm nào?", "when"),  # Ireland
+        ("Ai là pharaoh đầu tiên của Ai Cập?", "who"),  # the first "ai" asks
+        ("Người Ai Cập cổ đại thờ thần gì?", "what"),
         ("Ai là người đầu tiên bay vào vũ trụ năm nào?", "who"),  # who comes first
         # "đâu" is not "đầu"; "nào" only when no longer pattern matched
         ("Người đầu tiên là gì của ông?", "what"),
