@@ -21,7 +21,6 @@ from qa_core.answer_options import AnswerOptions, checkpoint_defaults
 from qa_core.errors import InputError
 from qa_core.heatmap import token_scores
 from qa_core.loading import _classify_load_error, load_checkpoint, load_components
-from qa_core.quantize import int8_or_float32
 from qa_core.spans import find_spans_batch, map_answer
 from qa_core.textnorm import is_blank, to_nfc
 from qa_core.types import Prediction, TokenScore
@@ -197,6 +196,8 @@ class Reader:
         self.tokenizer = tokenizer
         half = self.dtype in (torch.bfloat16, torch.float16)
         if self.dtype == torch.qint8:  # float32 with one warning when it cannot be quantized
+            from qa_core.quantize import int8_or_float32  # imports torch: not at import time
+
             self.model, self.dtype = int8_or_float32(model, checkpoint)
         elif _matmuls_only(device, self.dtype):
             self.model = half_precision_matmuls(model.float(), self.dtype).eval()
