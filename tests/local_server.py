@@ -21,10 +21,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextlib.contextmanager
-def running_app(models_dir: Path, log_path: Path, **env: str) -> Iterator[str]:
-    """Start ``python app.py`` as a user would (offline, port from GRADIO_SERVER_PORT) and
-    yield its URL once it answers; stop it afterwards."""
+def start_app(models_dir: Path, log_path: Path, command: list[str] | None = None,
+              **env: str) -> tuple[subprocess.Popen, str]:
+    """Start ``python app.py`` (or ``command``) as a user would (offline, port from
+    GRADIO_SERVER_PORT); return the process and its URL once it answers."""
     port = free_port()
     environ = {
         **os.environ,
@@ -38,26 +38,39 @@ def running_app(models_dir: Path, log_path: Path, **env: str) -> Iterator[str]:
     }
     url = f"http://127.0.0.1:{port}/"
     with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=environ, stdout=log,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(command or [sys.executable, "app.py"], cwd=REPO, env=environ,
+                                stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"app.py exited: {log_path.read_text()[-3000:]}")
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"app.py exited: {log_path.read_text()[-3000:]}")
-                try:
-                    with urllib.request.urlopen(url, timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"app.py did not start: {log_path.read_text()[-3000:]}")
-                time.sleep(0.3)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return proc, url
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            stop(proc)
+            raise RuntimeError(f"app.py did not start: {log_path.read_text()[-3000:]}")
+        time.sleep(0.3)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Terminate ``proc`` (killed if it does not exit within 15 s)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@contextlib.contextmanager
+def running_app(models_dir: Path, log_path: Path, **env: str) -> Iterator[str]:
+    """Start ``python app.py`` as a user would (offline, port from GRADIO_SERVER_PORT) and
+    yield its URL once it answers; stop it afterwards."""
+    proc, url = start_app(models_dir, log_path, **env)
+    try:
+        yield url
+    finally:
+        stop(proc)

@@ -11,11 +11,10 @@ import sys
 import textwrap
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from local_server import free_port
+from local_server import start_app
 
 import app as viqa_app
 
@@ -121,21 +120,7 @@ SLOW_APP = textwrap.dedent("""
 
 
 def start_slow_app(models_dir: Path, log: Path, delay_s: float, **env: str):
-    port = free_port()
-    environ = {**os.environ, "VIQA_MODELS_DIR": str(models_dir), "GRADIO_SERVER_NAME": "127.0.0.1",
-               "GRADIO_SERVER_PORT": str(port), "HF_HUB_OFFLINE": "1", **env}
-    proc = subprocess.Popen([sys.executable, "-c", SLOW_APP, str(delay_s)], cwd=REPO,
-                            env=environ, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError(f"app.py did not start: {log.read_text()[-3000:]}")
+    return start_app(models_dir, log, [sys.executable, "-c", SLOW_APP, str(delay_s)], **env)
 
 
 @pytest.mark.slow
