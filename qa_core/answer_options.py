@@ -154,10 +154,15 @@ def read_trained_settings(checkpoint: str | Path) -> TrainedSettings | None:
     return trained
 
 
-def checkpoint_defaults(checkpoint: str | Path) -> tuple[AnswerOptions, str]:
-    """The options a reader of ``checkpoint`` uses when a call does not give them, and where
-    they come from (``"as trained (viqa_training.json)"`` or ``"library defaults"``)."""
-    trained = read_trained_settings(checkpoint)
+def trained_defaults(trained: TrainedSettings | None) -> tuple[AnswerOptions, str]:
+    """The options ``trained`` makes the defaults, and where they come from
+    (``"as trained (viqa_training.json)"``, or ``"library defaults"`` for ``None``)."""
     if trained is None:
         return AnswerOptions(), "library defaults"
     return AnswerOptions().with_overrides(**trained.overrides()), f"as trained ({RECORD_FILE})"
+
+
+def checkpoint_defaults(checkpoint: str | Path) -> tuple[AnswerOptions, str]:
+    """The options a reader of the local ``checkpoint`` uses when a call does not give them,
+    and where they come from (see :func:`trained_defaults`)."""
+    return trained_defaults(read_trained_settings(checkpoint))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa_core.answer_options import AnswerOptions, checkpoint_defaults
+from qa_core.answer_options import AnswerOptions, read_trained_settings, trained_defaults
 from qa_core.errors import InputError
 from qa_core.heatmap import token_scores
 from qa_core.loading import _classify_load_error, load_checkpoint, load_components
@@ -191,6 +191,7 @@ class Reader:
         self.defaults = defaults if defaults is not None else AnswerOptions()
         self.defaults_source = defaults_source or "library defaults"
         self.warnings = tuple(warnings)
+        self.trained = None  # the TrainedSettings behind ``defaults``; build_reader sets it
         self.device = device
         self.dtype = dtype if dtype is not None else torch.float32
         self.tokenizer = tokenizer
@@ -416,11 +417,13 @@ def build_reader(checkpoint: str | Path, device: str | None = None, dtype=None) 
     # layers (int8: one at a time, giving back each float32 layer's memory as it goes).
     converted = _matmuls_only(device, torch_dtype) or torch_dtype == torch.qint8
     loaded = load_checkpoint(str(checkpoint), torch.float32 if converted else torch_dtype)
-    defaults, source = checkpoint_defaults(loaded.record_dir or loaded.name)
+    trained = read_trained_settings(loaded.record_dir) if loaded.record_dir else None
+    defaults, source = trained_defaults(trained)
     reader = Reader(
         loaded.model, loaded.tokenizer, str(checkpoint), device, torch_dtype,
         defaults=defaults, defaults_source=source, warnings=loaded.warnings(),
     )
+    reader.trained = trained
     logger.info("%s; answers %s", loaded.summary(reader.precision, device), reader.describe_defaults())
     return reader
 

@@ -126,3 +126,25 @@ def test_a_model_pushed_from_here_brings_its_settings_from_the_hub(trained_check
     assert loaded.record_dir == repo / "snapshots" / commit
     options, source = checkpoint_defaults(loaded.record_dir)
     assert source == f"as trained ({RECORD_FILE})" and options.max_length == 64
+
+
+def test_train_evaluate_answers_with_the_settings_the_reader_uses(trained_checkpoint, tmp_path):
+    from qa_core.reader import load_reader
+    from qa_core.spans import column_values
+    from train.data import load_questions
+    from train.evaluate import EvaluateArguments, answer_and_score
+
+    cfg = EvaluateArguments(
+        checkpoint=str(trained_checkpoint), dataset=["sample"], max_samples=6, dtype="float32",
+        dataset_cache_dir=str(tmp_path / "cache"),
+    )
+    results, scores = answer_and_score(cfg)
+    assert scores.null_threshold == 1.5  # the trained one
+    examples = load_questions(["sample"], None, 6, str(tmp_path / "cache"))
+    reader = load_reader(str(trained_checkpoint), device="cpu", dtype="float32")
+    preds = reader.answer_batch(
+        column_values(examples["question"]), column_values(examples["context"]), top_n=20
+    )
+    for qid, pred in zip(column_values(examples["id"]), preds):
+        assert results[qid].n_windows == pred.n_windows
+        assert results[qid].best_text == pred.best_text

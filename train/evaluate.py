@@ -166,7 +166,6 @@ def _default_output_dir(checkpoint: str, datasets: list[str]) -> Path:
 
 def answer_and_score(cfg: EvaluateArguments) -> tuple[dict[str, SpanResult], Scores]:
     """Answer every question with the checkpoint and score the answers (no files written)."""
-    from qa_core.answer_options import read_trained_settings
     from qa_core.reader import load_reader
     from qa_core.sources import labelled_only
     from qa_core.spans import column_values, references_of
@@ -185,8 +184,10 @@ def answer_and_score(cfg: EvaluateArguments) -> tuple[dict[str, SpanResult], Sco
             unlabelled,
             len(examples),
         )
-    # viqa_training.json, read as every reader reads it; None for Hub ids and outside checkpoints
-    record = read_trained_settings(cfg.checkpoint)
+    reader = load_reader(cfg.checkpoint, device=cfg.device, dtype=cfg.dtype)
+    # viqa_training.json as the reader read it (a local checkpoint's, or a pushed model's from
+    # the Hub); None for checkpoints not trained here
+    record = reader.trained
     allow_no_answer = cfg.allow_no_answer
     if allow_no_answer is None:
         allow_no_answer = (
@@ -216,7 +217,6 @@ def answer_and_score(cfg: EvaluateArguments) -> tuple[dict[str, SpanResult], Sco
     }
     windows = {name: value for name, value in windows.items() if value is not None}
 
-    reader = load_reader(cfg.checkpoint, device=cfg.device, dtype=cfg.dtype)
     logger.info("Answering %d questions with %s", len(examples), reader)
     predictions = reader.answer_batch(
         column_values(examples["question"]),
