@@ -25,6 +25,7 @@ from qa_core.errors import CheckpointError, UntrainedHeadWarning
 from qa_core.hub import hub_id_problem, hub_reachable
 from qa_core.loading import (
     DEFAULT_HUB_CHECKPOINT,
+    TOKENIZER_FILES,
     WEIGHT_FILES,
     WEIGHT_INDEXES,
     check_local_checkpoint,
@@ -42,14 +43,6 @@ TINY_BASE_DIR = ".tiny-base"
 # Directories walked below the models directory (models/run/checkpoint-500 is depth 2).
 MAX_DEPTH = 3
 QA_ARCHITECTURE_SUFFIX = "ForQuestionAnswering"
-# Any one of these next to config.json means a tokenizer was saved with the model.
-TOKENIZER_FILES = (
-    "tokenizer.json",  # fast tokenizer: everything the reader needs
-    "sentencepiece.bpe.model",  # XLM-R
-    "spm.model",  # DeBERTa-v3
-    "vocab.txt",  # BERT / WordPiece
-    "vocab.json",  # RoBERTa / BPE
-)
 
 
 # Licences that let anyone use a model, commercially too (with attribution where they say so).

@@ -42,6 +42,14 @@ DEFAULT_HUB_CHECKPOINT = "deepset/xlm-roberta-base-squad2"  # ungated, CC BY 4.0
 # Any one of these (or a shard index) beside config.json holds the weights.
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 WEIGHT_INDEXES = ("model.safetensors.index.json", "pytorch_model.bin.index.json")
+# Any one of these next to config.json means a tokenizer was saved with the model.
+TOKENIZER_FILES = (
+    "tokenizer.json",  # fast tokenizer: everything the reader needs
+    "sentencepiece.bpe.model",  # XLM-R
+    "spm.model",  # DeBERTa-v3
+    "vocab.txt",  # BERT / WordPiece
+    "vocab.json",  # RoBERTa / BPE
+)
 _PACKAGE_DIR = str(Path(__file__).resolve().parent) + os.sep
 
 _PHOBERT_HINT = (
@@ -305,6 +313,17 @@ def check_local_checkpoint(directory: Path) -> None:
         )
 
 
+def check_tokenizer_files(directory: Path) -> None:
+    """Refuse a local checkpoint saved without its tokenizer."""
+    if not any((directory / name).is_file() for name in TOKENIZER_FILES):
+        raise BrokenCheckpointError(
+            f"'{directory}' cannot be loaded: it has no tokenizer files "
+            f"({', '.join(TOKENIZER_FILES)}). Save the tokenizer beside the model "
+            "(tokenizer.save_pretrained(DIR)), or copy its files from the checkpoint it was "
+            "fine-tuned from."
+        )
+
+
 # ---------------------------------------------------------------------------------------------
 # Errors from the Hub and transformers
 # ---------------------------------------------------------------------------------------------
@@ -531,6 +550,8 @@ def load_checkpoint(
             )
         if is_phobert(local, config):
             raise SlowTokenizerError(f"'{checkpoint}' cannot be used: {_PHOBERT_HINT}")
+        if local is not None:
+            check_tokenizer_files(local)
         try:
             # The checkpoint's own tokenizer.json, not transformers 5's rebuild of it.
             tokenizer = load_tokenizer(checkpoint, config, **hub)

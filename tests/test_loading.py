@@ -186,6 +186,11 @@ def _truncated_zip(path: Path) -> None:
     (path / "pytorch_model.bin").write_bytes(data[: len(data) // 2])
 
 
+def _no_tokenizer(path: Path) -> None:
+    for name in ("tokenizer.json", "sentencepiece.bpe.model"):
+        (path / name).unlink()
+
+
 def _malformed_config(path: Path) -> None:
     text = (path / "config.json").read_text()
     (path / "config.json").write_text(text[: len(text) // 2])
@@ -198,6 +203,7 @@ def _malformed_config(path: Path) -> None:
         (_empty_weights, r"pytorch_model.bin is empty \(0 bytes\)"),
         (_truncated_zip, r"pytorch_model.bin is truncated"),
         (_malformed_config, r"config.json is not valid JSON"),
+        (_no_tokenizer, r"it has no tokenizer files \(tokenizer.json, "),
     ],
 )
 def test_broken_folders_say_exactly_what_is_wrong(copy_of, breaking, message):
