@@ -77,14 +77,7 @@ def quantize_int8(model: nn.Module, keep: tuple[str, ...] = ("qa_outputs",)) -> 
     the first one is swapped in, so on an error ``model`` is unchanged and still usable.
     """
     linears = list(_linears(model, keep))
-    swapped = {id(child.weight) for _, _, child in linears}
-    # Storages other tensors use too (tied weights) keep their pages.
-    shared = {
-        t.untyped_storage().data_ptr()
-        for t in (*model.parameters(), *model.buffers())
-        if id(t) not in swapped
-    }
-    mapped = _file_mappings()
+    pages = ReplacedWeights(model, [child for _, _, child in linears])
     try:
         with _ENGINE_LOCK, warnings.catch_warnings():
             # torch.ao.quantization warns about its future move to torchao on every use.
@@ -97,9 +90,7 @@ def quantize_int8(model: nn.Module, keep: tuple[str, ...] = ("qa_outputs",)) -> 
                 swaps = []
                 for parent, name, child in linears:
                     swaps.append((parent, name, _quantized_linear(child)))
-                    # Its float32 pages are read now; give them back at once (see below).
-                    if child.weight.untyped_storage().data_ptr() not in shared:
-                        release_mapped_pages(child.weight, mapped)
+                    pages.release(child.weight)  # read just now: give them back at once
             finally:
                 torch.backends.quantized.engine = previous
     except QuantizationError:
@@ -171,6 +162,28 @@ def release_mapped_pages(tensor: torch.Tensor, mapped: list[tuple[int, int]]) ->
         )
     except (OSError, AttributeError):  # no libc madvise (not Linux): the pages just stay
         return False
+
+
+class ReplacedWeights:
+    """Gives back the mapped pages of weights a conversion replaces (``quantize_int8``, and
+    the bf16 matmul mode), except where a tensor that stays (a tied weight) shares them."""
+
+    def __init__(self, model: nn.Module, replaced: list[nn.Module]):
+        # Tensors of every module that stays; a tied weight is one Parameter in two modules.
+        ids = {id(m) for m in replaced}
+        self._shared = {
+            t.untyped_storage().data_ptr()
+            for m in model.modules()
+            if id(m) not in ids
+            for t in (*m.parameters(recurse=False), *m.buffers(recurse=False))
+        }
+        self._mapped = _file_mappings()
+
+    def release(self, weight: torch.Tensor) -> bool:
+        """Drop ``weight``'s resident pages if it is file-mapped and no kept tensor shares it."""
+        if weight.untyped_storage().data_ptr() in self._shared:
+            return False
+        return release_mapped_pages(weight, self._mapped)
 
 
 def int8_linear_count(model: nn.Module) -> int:

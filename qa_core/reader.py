@@ -152,11 +152,16 @@ def half_precision_matmuls(model, dtype):
     """
     import torch
 
+    from qa_core.quantize import ReplacedWeights
+
     head = getattr(model, "qa_outputs", None)
-    for module in model.modules():
-        if isinstance(module, torch.nn.Linear) and module is not head:
-            module.to(dtype)
-            module.register_forward_pre_hook(_inputs_to(dtype))
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear) and m is not head]
+    pages = ReplacedWeights(model, linears)
+    for module in linears:
+        weight = module.weight.detach()  # the float32 storage, which .to() replaces
+        module.to(dtype)
+        pages.release(weight)  # no float32 copy left as mapped file pages beside the bf16 one
+        module.register_forward_pre_hook(_inputs_to(dtype))
     return model
 
 

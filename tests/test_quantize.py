@@ -141,10 +141,7 @@ def test_release_mapped_pages_only_touches_file_mappings(tmp_path):
     in_memory = values.clone()
     assert not release_mapped_pages(in_memory, _file_mappings())
     assert torch.equal(in_memory, values)
-    path = tmp_path / "weights.bin"
-    path.write_bytes(values.numpy().tobytes())
-    storage = torch.UntypedStorage.from_file(str(path), shared=False, nbytes=values.numel() * 4)
-    mapped = torch.tensor([], dtype=torch.float32).set_(storage)
+    mapped = _mapped_tensor(tmp_path / "weights.bin")
     assert torch.equal(mapped, values)
     assert release_mapped_pages(mapped, _file_mappings())
     assert torch.equal(mapped, values)  # read back from the file
@@ -185,3 +182,22 @@ def test_cli_ask_accepts_int8(tiny_checkpoints, capsys):
     out = json.loads(capsys.readouterr().out)
     best = out["answers"][0]
     assert CONTEXT[best["start"] : best["end"]] == best["text"]
+
+
+def _mapped_tensor(path, n: int = 8192) -> torch.Tensor:
+    """A float32 tensor memory-mapped from a file, as transformers loads safetensors."""
+    path.write_bytes(torch.arange(n, dtype=torch.float32).numpy().tobytes())
+    storage = torch.UntypedStorage.from_file(str(path), shared=False, nbytes=n * 4)
+    return torch.tensor([], dtype=torch.float32).set_(storage)
+
+
+def test_replaced_weights_keep_the_pages_of_a_tied_weight(tmp_path):
+    from qa_core.quantize import ReplacedWeights
+
+    emb, lin, other = torch.nn.Embedding(128, 64), torch.nn.Linear(64, 128), torch.nn.Linear(64, 128)
+    lin.weight = emb.weight = torch.nn.Parameter(_mapped_tensor(tmp_path / "tied.bin").view(128, 64))
+    other.weight = torch.nn.Parameter(_mapped_tensor(tmp_path / "own.bin").view(128, 64))
+    model = torch.nn.ModuleDict({"emb": emb, "lin": lin, "other": other})
+    pages = ReplacedWeights(model, [lin, other])
+    assert not pages.release(lin.weight)  # the embedding still uses it
+    assert pages.release(other.weight)

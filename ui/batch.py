@@ -14,7 +14,7 @@ import pandas as pd
 
 from ui import display
 from ui.state import ViqaApp
-from ui.widgets import checkpoint_picker, user_error
+from ui.widgets import checkpoint_picker, follow_checkpoint, user_error
 
 BATCH_FILE_TYPES = [".csv", ".jsonl", ".json"]
 DOWNLOADS_MAX_AGE_S = 3600  # download folders older than this are removed
@@ -131,6 +131,7 @@ def build(app: ViqaApp, start_checkpoint: str) -> gr.Dropdown:
                              label="Predictions", max_height=420, elem_classes=["viqa-table"])
         files = gr.File(label="Downloads", file_count="multiple", interactive=False)
 
+    follow_checkpoint(app, checkpoint, allow_no_answer=allow_null, max_answer_length=max_len)
     button.click(handlers.batch, [file, checkpoint, allow_null, max_len], [summary, table, files],
                  concurrency_limit=1, concurrency_id="long-jobs", api_visibility="undocumented",
                  api_name="batch_ui")

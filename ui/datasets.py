@@ -14,6 +14,7 @@ from ui.state import DatasetView, ViqaApp
 from ui.widgets import (
     DATA_FILE_TYPES,
     checkpoint_picker,
+    follow_checkpoint,
     source_changed,
     source_choices,
     user_error,
@@ -123,8 +124,9 @@ class DatasetHandlers:
         if index is None:
             raise user_error("Pick an example first.")
         r = self._view(key).rows[int(index)]
-        pred = self.app.predict(r["context"], r["question"], checkpoint, 5, 30, allow_no_answer,
-                                0.0, progress)
+        # Windows, span limit and threshold: the checkpoint's own (its viqa_training.json).
+        pred = self.app.predict(r["context"], r["question"], checkpoint, 5, None, allow_no_answer,
+                                None, progress)
         golds = r["answers"]["text"]
         best = pred.answers[0] if pred.answers and not pred.no_answer else None
         segments = display.gold_segments(r["context"], golds, r["answers"]["answer_start"], best)
@@ -204,6 +206,7 @@ def build(app: ViqaApp, start_checkpoint: str, ask: AskTab, tabs: gr.Tabs,
                      api_visibility="private")
     ask_btn.click(handlers.ask_this, [key, index], [ask.context, ask.question, tabs],
                   api_visibility="private")
+    follow_checkpoint(app, checkpoint, {"allow_no_answer": True}, allow_no_answer=allow_null)
     run_btn.click(handlers.run_on_example, [key, index, checkpoint, allow_null],
                   [context, verdict], api_visibility="private")
     # The tab opens on the bundled sample, so it is never empty.

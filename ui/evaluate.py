@@ -277,7 +277,10 @@ def build(app: ViqaApp, start_checkpoint: str) -> gr.Dropdown:
     source.change(source_changed, source, [split, upload], api_visibility="private")
     # The same numbers as `python -m train.evaluate`: A's saved no-answer settings (its
     # windows are the reader's own already).
-    follow_checkpoint(app, checkpoint, allow_no_answer=allow_null, null_threshold=threshold)
+    # A checkpoint that saved no setting: no answer allowed, as `train.evaluate` does on data
+    # with unanswerable questions (the sample, UIT-ViQuAD).
+    follow_checkpoint(app, checkpoint, {"allow_no_answer": True}, allow_no_answer=allow_null,
+                      null_threshold=threshold)
     outputs = [summary, metrics, comparison, breakdowns, by_type, reliability, no_answer, kind,
                miss_rows, misses]
     button.click(errors_shown_in(handlers.evaluate, 0, N_OUTPUTS, cleared_outputs()),

@@ -110,16 +110,19 @@ def checkpoint_picker(choices: list[tuple[str, str]], label: str, value: str, el
     )
 
 
-def follow_checkpoint(app, picker: gr.Dropdown, **controls: gr.components.Component) -> None:
+def follow_checkpoint(app, picker: gr.Dropdown, untrained: dict | None = None,
+                      **controls: gr.components.Component) -> None:
     """Keep ``controls`` (``AnswerOptions`` field name → component) at the picked checkpoint's
-    saved settings (``app.trained_options``: what it was trained with, else the library's):
-    from the start, and whenever another checkpoint is picked. What the user leaves alone is
-    then what the model was trained with; what they change, they change."""
+    saved settings (``app.trained_options``: what it was trained with, else the library's,
+    or the tab's own value from ``untrained`` for a checkpoint that saved none): from the
+    start, and whenever another checkpoint is picked. What the user leaves alone is then what
+    the model was trained with; what they change, they change."""
     names = list(controls)
 
     def values(checkpoint: str) -> list:
-        options, _ = app.trained_options(checkpoint)
-        return [getattr(options, name) for name in names]
+        options, source = app.trained_options(checkpoint)
+        fallback = untrained if source == "library defaults" and untrained else {}
+        return [fallback.get(name, getattr(options, name)) for name in names]
 
     for component, value in zip(controls.values(), values(picker.value)):
         component.value = value
