@@ -138,3 +138,21 @@ def test_browse_the_sample_and_send_an_example_to_ask(page):
     page.wait_for_function(
         "() => document.querySelector('#question textarea')?.value.startsWith('Sau khi xưng vương')")
     assert "Cổ Loa" in page.input_value("#context textarea")
+
+
+def test_evaluate_shows_the_breakdown_and_the_reliability_diagram(page):
+    page.get_by_role("tab", name="Evaluate").click()
+    page.fill("#ev-n input[type=number]", "12")
+    page.keyboard.press("Enter")
+    page.click("#ev-button")
+    page.wait_for_function(
+        "() => document.querySelector('#ev-summary').textContent.includes('12 questions')")
+    cells = page.evaluate(
+        "() => [...document.querySelectorAll('#ev-breakdown [role=gridcell]')]"
+        ".map(c => c.textContent.trim())")
+    assert {"question type", "answer words", "context windows", "answerable"} <= set(cells)
+    assert page.locator("#ev-reliability .js-plotly-plot").count() == 1
+    assert page.locator("#ev-types .js-plotly-plot g.trace.bars").count() >= 1
+    assert page.locator("#ev-no-answer .js-plotly-plot").count() == 1  # the sample has them
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / "evaluate.png"), full_page=True)

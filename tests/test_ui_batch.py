@@ -30,7 +30,7 @@ def test_batch_csv_and_jsonl_give_downloads_matching_the_reader(batch, models_di
                           encoding="utf-8")
     for path, ids in ((csv_path, ["a", "b"]), (jsonl_path, ["row-1", "row-2"])):
         summary, table, files = batch.batch(str(path), checkpoint, False, 30)
-        assert "Answered **2**" in summary
+        assert "Answered **2 questions**" in summary
         assert table["id"].tolist() == ids
         expected = [reference(batch.app, checkpoint, r["question"], r["context"], top_n=1).best_text
                     for r in rows]
@@ -65,3 +65,22 @@ def test_batch_rows_over_the_limit_are_refused(batch, tmp_path):
     pd.DataFrame({"question": ["Ai?"] * 51, "context": ["Ngô Quyền."] * 51}).to_csv(path)
     with pytest.raises(gr.Error, match="limit is 50"):
         batch.batch(str(path), batch.app.default_checkpoint(), False, 30)
+
+
+def test_the_table_rounds_probabilities_and_the_downloads_keep_them(batch, models_dir, tmp_path):
+    path = tmp_path / "one.csv"
+    pd.DataFrame([{"question": QUESTION, "context": CONTEXT}]).to_csv(path, index=False)
+    summary, table, files = batch.batch(str(path), str(models_dir / "tiny-unigram"), False, 30)
+    assert "**1 question**" in summary  # not "1 questions"
+    full = json.loads(Path(files[1]).read_text(encoding="utf-8"))[0]["probability"]
+    assert table["probability"][0] == round(full, 4)
+    assert pd.read_csv(files[0])["probability"][0] == pytest.approx(full, rel=1e-12)
+
+
+def test_a_failed_batch_keeps_its_message_in_the_summary(batch):
+    from ui.widgets import errors_shown_in
+
+    handler = errors_shown_in(batch.batch, 0, 3, lambda: {1: None, 2: None})
+    summary, table, files = handler(None, batch.app.default_checkpoint(), False, 30)
+    assert summary.startswith("**⚠ No file:**") and "Upload a CSV" in summary
+    assert table is None and files is None

@@ -45,7 +45,22 @@ def test_compare_shows_both_and_whether_they_agree(compare, models_dir):
 
 
 def test_a_failed_comparison_keeps_its_message_and_clears_the_panels(compare, models_dir):
-    handler = errors_shown_in(compare.compare, 0, 9, cleared_panels())
+    handler = errors_shown_in(compare.compare, 0, 9, cleared_panels)
     out = handler(CONTEXT, "  ", str(models_dir / "tiny-unigram"), str(models_dir / "tiny-unigram"))
     assert out[0].startswith("**⚠") and "question" in out[0]
     assert out[1] == "" and out[2] is None and out[4] is None
+
+
+def test_the_tab_lays_out_only_its_own_components(models_dir):
+    import gradio as gr
+
+    from ui import ask, compare
+
+    app = make_state(models_dir)
+    start = str(models_dir / "tiny-unigram")
+    with gr.Blocks() as demo, gr.Tabs():
+        ask_tab = ask.build(app, start)
+        before = len(demo.blocks)
+        compare.build(app, start, start, ask_tab)
+    plots = [b for b in list(demo.blocks.values())[before:] if isinstance(b, gr.Plot)]
+    assert len(plots) == 2  # A's and B's heatmaps, nothing else

@@ -26,6 +26,7 @@ def test_browse_search_page_and_pick_examples_of_the_sample(datasets):
     assert verdict == ""
     assert "54 questions" in status and len(indices) == 54 and page == 1
     assert table["id"].tolist()[0] == "vi-sample-001" and len(table) == PAGE_SIZE
+    assert table["#"].tolist() == list(range(1, PAGE_SIZE + 1))  # counted from 1
     assert "Page 1 of 6" in info
     assert index == 0 and "Ngô Quyền" in header
     gold = [p for p in context.value if p["class_or_confidence"] == "gold"]
@@ -41,7 +42,8 @@ def test_browse_search_page_and_pick_examples_of_the_sample(datasets):
     evt = gr.SelectData(None, {"index": [2, 1], "value": "x"})
     index, header, *_ = datasets.select_example(key, datasets.page_table(datasets.app.dataset(*key), indices, 1)[0],
                                             evt)
-    assert index == 2 and "Cổ Loa" in header
+    assert index == 2 and "Cổ Loa" in header  # row 2 of the page is "#3", the third example
+    assert "vi-sample-003" in header
     index, *_ = datasets.random_example(key, found)
     assert index in found
 
@@ -92,3 +94,13 @@ def test_an_unreachable_source_is_a_clear_message(datasets, monkeypatch):
         datasets.load_dataset("xquad.vi", "validation", None)
     with pytest.raises(gr.Error, match="Choose a file"):
         datasets.load_dataset(UPLOAD, "train", None)
+
+
+def test_errors_stay_under_the_example_after_the_toast(datasets):
+    from ui.widgets import errors_shown_in
+
+    handler = errors_shown_in(datasets.random_example, 3, 4)
+    out = handler(["sample", "validation"], [])
+    assert out[3].startswith("**⚠") and "clear the search" in out[3]
+    info = errors_shown_in(datasets.search_dataset, 3, 4)(None, "x")[3]
+    assert "Load a dataset first" in info

@@ -61,6 +61,7 @@ def test_breakdowns_figures_and_no_answer_curve_are_the_analysis(run):
     _, _, comparison, breakdowns, by_type, reliability, no_answer, *_ = out
     analysis = analyse(results, refs, texts, null_threshold=0.0)
     metrics = analysis.metrics()
+    breakdowns = frame(breakdowns)
     assert breakdowns.values.tolist() == display.breakdown_rows(metrics)
     assert list(breakdowns.columns) == display.BREAKDOWN_COLUMNS
     assert set(breakdowns["breakdown"]) == set(display.BREAKDOWN_NAMES.values())
@@ -117,7 +118,8 @@ def test_a_second_checkpoint_is_compared_on_the_same_questions(evaluate, models_
                                 null_threshold=0.0))
     expected = compare_analyses(*analyses)
     assert frame(comparison).values.tolist() == display.comparison_rows(expected)
-    assert breakdowns.values.tolist() == display.compared_breakdown_rows(expected)
+    assert frame(breakdowns).values.tolist() == display.compared_breakdown_rows(expected)
+    assert len(breakdowns.column_widths) == len(display.BREAKDOWN_COMPARED_COLUMNS)
     assert "A = **" in summary and "paired bootstrap" in summary
     assert list(metrics.columns)[1:] == ["SQuAD A", "MLQA-vi A", "SQuAD B", "MLQA-vi B"]
     assert len(out[4].data) == 2 and len(bars(out[5])) == 2  # A and B in both figures
@@ -164,8 +166,20 @@ def test_a_mixed_split_scores_only_the_labelled_questions(evaluate, models_dir, 
 
 
 def test_an_error_stays_in_the_summary_and_clears_the_old_results(evaluate):
-    handler = errors_shown_in(evaluate.evaluate, 0, N_OUTPUTS, cleared_outputs())
+    handler = errors_shown_in(evaluate.evaluate, 0, N_OUTPUTS, cleared_outputs)
     out = handler("", "sample", "validation", None, 5, True)
     assert len(out) == N_OUTPUTS
     assert out[0].startswith("**⚠") and "No checkpoint chosen" in out[0]
     assert out[1] is None and out[8] == [] and not out[2].visible
+
+
+def test_the_tab_lays_out_only_its_own_components(models_dir):
+    """Values made for outputs (cleared tables, figures) must not land on the page."""
+    from ui import evaluate as tab
+
+    app = make_state(models_dir)
+    with gr.Blocks() as demo, gr.Tabs():
+        tab.build(app, str(models_dir / "tiny-unigram"))
+    kinds = [type(b).__name__ for b in demo.blocks.values()]
+    assert kinds.count("Plot") == 3 and kinds.count("Dataframe") == 4
+    assert kinds.count("Dropdown") == 5  # A, B, source, split and the misses filter

@@ -14,10 +14,11 @@ import pandas as pd
 
 from ui import display
 from ui.state import ViqaApp
-from ui.widgets import checkpoint_picker, follow_checkpoint, user_error
+from ui.widgets import checkpoint_picker, errors_shown_in, follow_checkpoint, user_error
 
 BATCH_FILE_TYPES = [".csv", ".jsonl", ".json"]
 DOWNLOADS_MAX_AGE_S = 3600  # download folders older than this are removed
+SHOWN_DECIMALS = 4  # probabilities in the page's table
 
 
 class BatchHandlers:
@@ -105,8 +106,10 @@ class BatchHandlers:
         table.to_csv(out / "predictions.csv", index=False, encoding="utf-8")
         (out / "predictions.json").write_text(
             json.dumps(records, ensure_ascii=False, indent=2), encoding="utf-8")
-        return (f"Answered **{len(records):,}** questions with "
-                f"**{display.escape_markdown(checkpoint)}**.", table,
+        # The page shows 4 decimals; the downloads keep every digit.
+        shown = table.round({"probability": SHOWN_DECIMALS})
+        return (f"Answered **{display.plural(len(records), 'question')}** with "
+                f"**{display.escape_markdown(checkpoint)}**.", shown,
                 [str(out / "predictions.csv"), str(out / "predictions.json")])
 
 
@@ -119,20 +122,24 @@ def build(app: ViqaApp, start_checkpoint: str) -> gr.Dropdown:
                     "line) and download the predictions as CSV and JSON.")
         with gr.Row(equal_height=False):
             file = gr.File(label="Questions file (.csv, .jsonl)", file_types=BATCH_FILE_TYPES,
-                           type="filepath", scale=2)
+                           type="filepath", scale=2, elem_id="b-file")
             with gr.Column(scale=2):
                 checkpoint = checkpoint_picker(app.checkpoint_choices(), "Checkpoint",
                                                start_checkpoint, "b-ckpt")
                 allow_null = gr.Checkbox(value=False, label="Allow “no answer”")
                 max_len = gr.Slider(1, 100, value=30, step=1, label="Max answer length (tokens)")
-                button = gr.Button("Answer all", variant="primary")
-        summary = gr.Markdown("")
+                button = gr.Button("Answer all", variant="primary", elem_id="b-button")
+        summary = gr.Markdown("", elem_id="b-summary")
         table = gr.Dataframe(headers=display.PREDICTION_COLUMNS, interactive=False, wrap=True,
-                             label="Predictions", max_height=420, elem_classes=["viqa-table"])
+                             label="Predictions", max_height=420, elem_classes=["viqa-table"],
+                             elem_id="b-table",
+                             column_widths=["10%", "32%", "24%", "11%", "7%", "7%", "9%"])
         files = gr.File(label="Downloads", file_count="multiple", interactive=False)
 
     follow_checkpoint(app, checkpoint, allow_no_answer=allow_null, max_answer_length=max_len)
-    button.click(handlers.batch, [file, checkpoint, allow_null, max_len], [summary, table, files],
+    # A failed batch says why in the summary (after the toast) and shows no older results.
+    batch = errors_shown_in(handlers.batch, 0, 3, lambda: {1: None, 2: None})
+    button.click(batch, [file, checkpoint, allow_null, max_len], [summary, table, files],
                  concurrency_limit=1, concurrency_id="long-jobs", api_visibility="undocumented",
                  api_name="batch_ui")
     return checkpoint

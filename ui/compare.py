@@ -86,7 +86,7 @@ def build(app: ViqaApp, start_checkpoint: str, second_checkpoint: str,
     copy_btn.click(lambda c, q: (c, q), [ask.context, ask.question], [context, question],
                    api_visibility="private")
     compare_btn.click(
-        errors_shown_in(handlers.compare, 0, 9, cleared_panels()),
+        errors_shown_in(handlers.compare, 0, 9, cleared_panels),
         [context, question, ckpt_a, ckpt_b, top_n, max_len, allow_null, threshold],
         [agreement, *panel_a, *panel_b], api_visibility="undocumented", api_name="compare_ui",
     )

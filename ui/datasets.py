@@ -14,6 +14,7 @@ from ui.state import DatasetView, ViqaApp
 from ui.widgets import (
     DATA_FILE_TYPES,
     checkpoint_picker,
+    errors_shown_in,
     follow_checkpoint,
     source_changed,
     source_choices,
@@ -32,7 +33,8 @@ class DatasetHandlers:
         self.app = app
 
     def page_table(self, view: DatasetView, indices: list[int], page: int):
-        """Rows of one page, the page number (clamped) and 'page x of y'."""
+        """Rows of one page, the page number (clamped) and 'page x of y'. Rows are numbered
+        from 1 as people count (``#`` is the position in the split plus one)."""
         pages = max(1, -(-len(indices) // PAGE_SIZE))
         page = min(max(1, int(page or 1)), pages)
         chunk = indices[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
@@ -40,9 +42,10 @@ class DatasetHandlers:
         for i in chunk:
             r = view.rows[i]
             golds = r["answers"]["text"]
-            rows.append([i, r["id"], r["question"], golds[0] if golds else "(unanswerable)"])
+            rows.append([i + 1, r["id"], r["question"], golds[0] if golds else "(unanswerable)"])
         table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
-        return table, page, f"Page {page} of {pages} · {len(indices):,} matching examples"
+        return (table, page,
+                f"Page {page} of {pages} · {display.plural(len(indices), 'matching example')}")
 
     def load_dataset(self, source: str, split: str, upload: str | None,
                      progress: gr.Progress = gr.Progress()):  # noqa: B008
@@ -53,8 +56,8 @@ class DatasetHandlers:
         if not indices:
             raise user_error("This split has no examples.")
         report = view.loaded.report
-        plural = "" if len(indices) == 1 else "s"
-        status = f"**{display.escape_markdown(view.label)}**: {len(indices):,} question{plural}."
+        status = (f"**{display.escape_markdown(view.label)}**: "
+                  f"{display.plural(len(indices), 'question')}.")
         if not report.clean:
             status += f" Repairs on load: {display.escape_markdown(report.summary().splitlines()[0])}"
         table, page, page_info = self.page_table(view, indices, 1)
@@ -89,8 +92,8 @@ class DatasetHandlers:
     def select_example(self, key: list[str], table: pd.DataFrame, evt: gr.SelectData):
         """A click on a row of the page shows that example."""
         row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
-        index = int(pd.DataFrame(table).iloc[int(row), 0])
-        return self.show_example(key, index)
+        number = int(pd.DataFrame(table).iloc[int(row), 0])  # "#", counted from 1
+        return self.show_example(key, number - 1)
 
     def random_example(self, key: list[str], indices: list[int]):
         if not indices:
@@ -191,25 +194,27 @@ def build(app: ViqaApp, start_checkpoint: str, ask: AskTab, tabs: gr.Tabs,
     source.change(source_changed, source, [split, upload], api_visibility="private")
     example_outputs = [index, header, context, verdict]
     load_outputs = [status, key, indices, table, page, page_info, *example_outputs]
-    load.click(handlers.load_dataset, [source, split, upload], load_outputs,
-               api_visibility="private")
-    query.submit(handlers.search_dataset, [key, query], [indices, table, page, page_info],
-                 api_visibility="private")
+    # Errors stay in the page after their toast: in the status line, the page line or the
+    # verdict under the example.
+    load_dataset = errors_shown_in(handlers.load_dataset, 0, len(load_outputs))
+    load.click(load_dataset, [source, split, upload], load_outputs, api_visibility="private")
+    query.submit(errors_shown_in(handlers.search_dataset, 3, 4), [key, query],
+                 [indices, table, page, page_info], api_visibility="private")
     page_outputs = [table, page, page_info]
-    prev_btn.click(handlers.previous_page, [key, indices, page], page_outputs,
-                   api_visibility="private")
-    next_btn.click(handlers.next_page, [key, indices, page], page_outputs,
-                   api_visibility="private")
-    page.submit(handlers.goto_page, [key, indices, page], page_outputs, api_visibility="private")
-    table.select(handlers.select_example, [key, table], example_outputs, api_visibility="private")
-    random_btn.click(handlers.random_example, [key, indices], example_outputs,
-                     api_visibility="private")
+    for event, handler in ((prev_btn.click, handlers.previous_page),
+                           (next_btn.click, handlers.next_page), (page.submit, handlers.goto_page)):
+        event(errors_shown_in(handler, 2, 3), [key, indices, page], page_outputs,
+              api_visibility="private")
+    example_verdict = len(example_outputs) - 1
+    table.select(errors_shown_in(handlers.select_example, example_verdict, 4), [key, table],
+                 example_outputs, api_visibility="private")
+    random_btn.click(errors_shown_in(handlers.random_example, example_verdict, 4),
+                     [key, indices], example_outputs, api_visibility="private")
     ask_btn.click(handlers.ask_this, [key, index], [ask.context, ask.question, tabs],
                   api_visibility="private")
     follow_checkpoint(app, checkpoint, {"allow_no_answer": True}, allow_no_answer=allow_null)
-    run_btn.click(handlers.run_on_example, [key, index, checkpoint, allow_null],
-                  [context, verdict], api_visibility="private")
+    run_btn.click(errors_shown_in(handlers.run_on_example, 1, 2),
+                  [key, index, checkpoint, allow_null], [context, verdict], api_visibility="private")
     # The tab opens on the bundled sample, so it is never empty.
-    demo.load(handlers.load_dataset, [source, split, upload], load_outputs,
-              api_visibility="private")
+    demo.load(load_dataset, [source, split, upload], load_outputs, api_visibility="private")
     return checkpoint

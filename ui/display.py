@@ -297,7 +297,8 @@ def agreement_markdown(a: Prediction, b: Prediction, name_a: str = "A", name_b: 
     overlap = max(0, min(x.end, y.end) - max(x.start, y.start))
     f1 = f1_score(x.text, y.text, "mlqa-vi")
     if overlap:
-        return f"≈ **Overlap**: the spans share {overlap} characters (token F1 {100 * f1:.0f})."
+        return (f"≈ **Overlap**: the spans share {plural(overlap, 'character')} (token F1 "
+                f"{100 * f1:.0f}).")
     return f"✘ **Disagree**: different spans (token F1 {100 * f1:.0f})."
 
 

@@ -132,8 +132,10 @@ class EvaluateHandlers:
         if b is None:
             scores = pd.DataFrame(display.metrics_rows(a.scores), columns=METRIC_COLUMNS)
             comparison = gr.Dataframe(value=None, visible=False)
-            breakdowns = pd.DataFrame(display.breakdown_rows(metrics_a),
-                                      columns=display.BREAKDOWN_COLUMNS)
+            breakdowns = gr.Dataframe(
+                value=pd.DataFrame(display.breakdown_rows(metrics_a),
+                                   columns=display.BREAKDOWN_COLUMNS),
+                column_widths=breakdown_widths(compared=False))
             names = {display.short_checkpoint_name(a.checkpoint): a.analysis}
         else:
             with user_errors("compare the checkpoints"):
@@ -145,18 +147,19 @@ class EvaluateHandlers:
             comparison = gr.Dataframe(
                 value=pd.DataFrame(display.comparison_rows(compared),
                                    columns=display.COMPARISON_COLUMNS), visible=True)
-            breakdowns = pd.DataFrame(display.compared_breakdown_rows(compared),
-                                      columns=display.BREAKDOWN_COMPARED_COLUMNS)
+            breakdowns = gr.Dataframe(
+                value=pd.DataFrame(display.compared_breakdown_rows(compared),
+                                   columns=display.BREAKDOWN_COMPARED_COLUMNS),
+                column_widths=breakdown_widths(compared=True))
             names = {f"A · {display.short_checkpoint_name(a.checkpoint)}": a.analysis,
                      f"B · {display.short_checkpoint_name(b.checkpoint)}": b.analysis}
         by_type = analysis_figures.f1_by_question_type_figure(
-            {name: an.metrics()["by_question_type"] for name, an in names.items()},
-            title="F1 by question type (MLQA-vi)")
+            {name: an.metrics()["by_question_type"] for name, an in names.items()}, title=None)
         reliability = analysis_figures.reliability_figure(
-            {name: an.calibration for name, an in names.items()},
-            title="Is the top answer's probability honest?")
+            {name: an.calibration for name, an in names.items()})
         curve = a.analysis.no_answer_curve
-        no_answer = gr.Plot(value=analysis_figures.no_answer_figure(curve, title=next(iter(names))),
+        no_answer = gr.Plot(value=analysis_figures.no_answer_figure(curve),
+                            label=f"{NO_ANSWER_LABEL} · {next(iter(names))}",
                             visible=curve is not None)
         return (summary, scores, comparison, breakdowns, by_type, reliability, no_answer,
                 type_filter(misses), misses, pd.DataFrame(misses, columns=display.MISS_COLUMNS))
@@ -198,6 +201,17 @@ class EvaluateHandlers:
                             columns=display.MISS_COLUMNS)
 
 
+NO_ANSWER_LABEL = ("No-answer trade-off against the threshold, the one in force marked (data "
+                   "with unanswerable questions, no answer allowed)")
+
+
+def breakdown_widths(compared: bool) -> list[str]:
+    """Column widths of the breakdown table: every column fits the page (13 when compared)."""
+    if compared:
+        return ["11%", "8%", "7%"] + ["7.4%"] * 10
+    return ["16%", "14%", "10%"] + ["15%"] * 4
+
+
 def type_filter(misses: list[list]) -> gr.Dropdown:
     """The misses filter: every question type among the misses, with its count."""
     column = display.MISS_COLUMNS.index("type")
@@ -225,18 +239,18 @@ def build(app: ViqaApp, start_checkpoint: str) -> gr.Dropdown:
     choices = app.checkpoint_choices()
     with gr.Tab("Evaluate", id="evaluate"):
         with gr.Row(equal_height=True):
-            checkpoint = checkpoint_picker(choices, "Checkpoint (A)", start_checkpoint, "ev-ckpt",
-                                           scale=3)
+            checkpoint = checkpoint_picker(choices, "Checkpoint (A)", start_checkpoint, "ev-ckpt")
             compare_to = checkpoint_picker(
-                choices, "Compare to (optional checkpoint B)", None, "ev-compare", scale=3,
-                info="Both answer the same questions: A − B with 95% paired bootstrap intervals.")
+                choices, "Compare to (optional): checkpoint B, on the same questions", None,
+                "ev-compare")
+        with gr.Row(equal_height=True):
             source = gr.Dropdown(source_choices(), value="sample", label="Source", scale=2)
             split = gr.Dropdown(["validation", "train"], value="validation", label="Split",
                                 scale=1)
         upload = gr.File(label="SQuAD-format file (.json, .jsonl, .csv, .parquet)",
                          file_types=DATA_FILE_TYPES, type="filepath", visible=False)
         with gr.Row(equal_height=True):
-            n = gr.Slider(1, 2000, value=54, step=1, scale=3,
+            n = gr.Slider(1, 2000, value=54, step=1, scale=3, elem_id="ev-n",
                           label="Number of examples (the first N of the split)",
                           info="Questions without gold answers among them are skipped.")
             allow_null = gr.Checkbox(value=True, label="Allow “no answer” (for SQuAD 2.0 "
@@ -246,24 +260,28 @@ def build(app: ViqaApp, start_checkpoint: str) -> gr.Dropdown:
                                   elem_id="ev-threshold")
         button = gr.Button("Evaluate", variant="primary", elem_id="ev-button")
         summary = gr.Markdown("", elem_id="ev-summary")
-        with gr.Row(equal_height=False):
-            metrics = gr.Dataframe(headers=METRIC_COLUMNS, interactive=False, label="Scores (%)",
-                                   elem_id="ev-scores", elem_classes=["viqa-table"], scale=2)
-            comparison = gr.Dataframe(headers=display.COMPARISON_COLUMNS, interactive=False,
-                                      label="A − B: 95% paired bootstrap intervals and wins "
-                                            "(by question F1)", visible=False,
-                                      elem_id="ev-comparison", elem_classes=["viqa-table"],
-                                      scale=3)
+        # A − B first when there is a B: it is the headline of a comparison.
+        comparison = gr.Dataframe(headers=display.COMPARISON_COLUMNS, interactive=False,
+                                  label="A − B: 95% paired bootstrap intervals, and the questions "
+                                        "each wins by F1", visible=False,
+                                  elem_id="ev-comparison", elem_classes=["viqa-table"],
+                                  column_widths=["16%", "10%", "10%", "12%", "20%", "10%", "10%",
+                                                 "12%"])
+        metrics = gr.Dataframe(headers=METRIC_COLUMNS, interactive=False, label="Scores (%)",
+                               elem_id="ev-scores", elem_classes=["viqa-table"])
         breakdowns = gr.Dataframe(headers=display.BREAKDOWN_COLUMNS, interactive=False,
                                   label="Breakdowns: EM and F1 (%) by slice", max_height=560,
-                                  elem_id="ev-breakdown", elem_classes=["viqa-table"])
+                                  elem_id="ev-breakdown", elem_classes=["viqa-table"],
+                                  column_widths=breakdown_widths(compared=False))
         with gr.Row(equal_height=False):
+            # The block labels name the figures: a title inside would sit under the label.
             empty = display.empty_figure("Press Evaluate to see the analysis.")
-            by_type = gr.Plot(value=empty, label="F1 by question type", elem_id="ev-types")
-            reliability = gr.Plot(value=empty, label="Reliability diagram and ECE",
+            by_type = gr.Plot(value=empty, label="F1 (MLQA-vi) by question type",
+                              elem_id="ev-types")
+            reliability = gr.Plot(value=empty, label="Reliability: is the top answer's "
+                                  "probability honest? (ECE in the legend)",
                                   elem_id="ev-reliability")
-        no_answer = gr.Plot(label="No-answer trade-off (data with unanswerable questions, "
-                                  "no answer allowed)", visible=False, elem_id="ev-no-answer")
+        no_answer = gr.Plot(label=NO_ANSWER_LABEL, visible=False, elem_id="ev-no-answer")
         miss_rows = gr.State([])
         with gr.Row(equal_height=True):
             kind = gr.Dropdown([display.ALL_TYPES], value=display.ALL_TYPES,
@@ -283,7 +301,7 @@ def build(app: ViqaApp, start_checkpoint: str) -> gr.Dropdown:
                       null_threshold=threshold)
     outputs = [summary, metrics, comparison, breakdowns, by_type, reliability, no_answer, kind,
                miss_rows, misses]
-    button.click(errors_shown_in(handlers.evaluate, 0, N_OUTPUTS, cleared_outputs()),
+    button.click(errors_shown_in(handlers.evaluate, 0, N_OUTPUTS, cleared_outputs),
                  [checkpoint, source, split, upload, n, allow_null, threshold, compare_to],
                  outputs, concurrency_limit=1, concurrency_id="long-jobs",
                  api_visibility="undocumented", api_name="evaluate_ui")

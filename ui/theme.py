@@ -22,6 +22,14 @@ CSS = """
 /* Vietnamese stacks two diacritics on a letter: tables use the text font, not a monospace one */
 .viqa-table [role="grid"] * {font-family: var(--font) !important;}
 #viqa-footer {font-size: 0.85em; color: var(--body-text-color-subdued); margin-top: 0.5em;}
+/* Dropdowns: Gradio lets the chosen text run under the arrow; stop it before, ending in "…" */
+.gradio-container .wrap-inner .secondary-wrap {min-width: 0;}
+.gradio-container .wrap-inner .secondary-wrap input {
+  padding-right: calc(2 * var(--size-5) + 4px); text-overflow: ellipsis; min-width: 0;
+}
+/* Table headers wrap between words, never inside one ("probabil-ity") */
+.viqa-table thead th, .viqa-table thead th * {word-break: normal !important;
+  overflow-wrap: normal !important; hyphens: none;}
 """
 HEADER = (
     "# viqa — Vietnamese extractive question answering\n"

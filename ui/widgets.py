@@ -71,12 +71,14 @@ def error_markdown(err: gr.Error) -> str:
 
 
 def errors_shown_in(fn: Callable, message: int, outputs: int,
-                    cleared: Mapping[int, object] | None = None) -> Callable:
+                    cleared: Callable[[], Mapping[int, object]] | None = None) -> Callable:
     """``fn`` as an event handler whose errors stay readable: a ``gr.Error`` it raises is
     shown as a toast *and* written (:func:`error_markdown`) into its Markdown output number
     ``message`` of ``outputs``. Gradio would otherwise leave only a red "Error" badge once the
-    toast closes. Outputs in ``cleared`` (position → value) are reset, so no result of an
-    earlier run is shown as if it were this one's; the others keep their values.
+    toast closes. The outputs ``cleared()`` names (position → value) are reset, so no result
+    of an earlier run is shown as if it were this one's; the others keep their values.
+    ``cleared`` is called only on failure: a component made while the page is being built
+    would be laid out on the page.
 
     ``fn`` itself still raises (its tests and direct callers see the error); only the wiring
     uses this wrapper. Gradio reads the signature of ``fn`` through it (``gr.Progress``,
@@ -90,7 +92,7 @@ def errors_shown_in(fn: Callable, message: int, outputs: int,
         except gr.Error as err:
             gr.Warning(err.message, title=err.title)  # already escaped by user_error
             values = [gr.skip()] * outputs
-            for position, value in (cleared or {}).items():
+            for position, value in (cleared() if cleared else {}).items():
                 values[position] = value
             values[message] = error_markdown(err)
             return tuple(values) if outputs > 1 else values[0]
@@ -172,7 +174,7 @@ def result_panel(prefix: str, score_map: bool = False):
             headers=display.CANDIDATE_COLUMNS, label="Top-n candidates (click a header to sort)",
             interactive=False, wrap=True, elem_id=f"{prefix}table", max_height=460,
             elem_classes=["viqa-table"], scale=5,
-            column_widths=["9%", "41%", "14%", "12%", "12%", "12%"],
+            column_widths=["8%", "36%", "20%", "12%", "12%", "12%"],  # "probability" fits
         )
         if not score_map:
             return outcome, highlighted, heatmap, table
