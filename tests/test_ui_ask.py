@@ -294,3 +294,14 @@ def test_changed_inputs_clear_the_answer(ask):
     outcome, highlighted, heatmap, table, score_map = ask.stale()
     assert outcome == "" and highlighted is None and table is None
     assert isinstance(heatmap, go.Figure) and isinstance(score_map, go.Figure)
+
+
+def test_a_failed_ask_keeps_its_message_in_the_outcome(ask):
+    from ui.widgets import errors_shown_in
+
+    handler = errors_shown_in(ask.ask, 0, 6, ask.cleared)  # as build() wires it
+    with pytest.warns(UserWarning):  # the toast
+        outcome, highlighted, heatmap, table, score_map, _ = handler(
+            CONTEXT, "   ", ask.app.default_checkpoint())
+    assert "question is empty" in outcome and highlighted is None and table is None
+    assert isinstance(heatmap, go.Figure) and isinstance(score_map, go.Figure)

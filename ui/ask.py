@@ -15,7 +15,13 @@ from qa_core.hub import hub_url
 from qa_core.sources import load_source
 from ui import display
 from ui.state import ViqaApp
-from ui.widgets import answer_options, checkpoint_picker, render_prediction, result_panel
+from ui.widgets import (
+    answer_options,
+    checkpoint_picker,
+    errors_shown_in,
+    render_prediction,
+    result_panel,
+)
 
 # A handful of the bundled questions, one click away: short and long passages, one unanswerable.
 EXAMPLE_IDS = ("vi-sample-001", "vi-sample-013", "vi-sample-010", "vi-sample-027", "vi-sample-041",
@@ -164,6 +170,10 @@ class AskHandlers:
         """The inputs changed: clear the answer, so none is shown for other inputs."""
         return ("", None, display.empty_figure(), None, display.empty_figure())
 
+    def cleared(self) -> dict[int, object]:
+        """What a failed Ask leaves under its message: no answer (outputs 1-4 of ``ask``)."""
+        return dict(enumerate(self.stale()[1:], 1))
+
 
 def sample_examples() -> tuple[list[list[str]], list[str]]:
     """``[context, question]`` pairs from the bundled sample, with short labels."""
@@ -240,7 +250,10 @@ def build(app: ViqaApp, start_checkpoint: str) -> AskTab:
     # A second press while an answer is on its way runs after it (never dropped); changing
     # any input clears the answer and cancels the one on its way, so the page never shows
     # an answer to other inputs than those on screen.
-    asked = gr.on([ask_btn.click, question.submit], handlers.ask, inputs, [*outputs, info],
+    # A failed Ask keeps its message in the outcome once the toast closes, and shows no
+    # older answer under it.
+    ask = errors_shown_in(handlers.ask, 0, 6, handlers.cleared)
+    asked = gr.on([ask_btn.click, question.submit], ask, inputs, [*outputs, info],
                   api_visibility="undocumented", api_name="ask_ui", trigger_mode="always_last")
     gr.on([c.change for c in inputs], handlers.stale, None, outputs, cancels=[asked],
           api_visibility="private", queue=False, show_progress="hidden")
