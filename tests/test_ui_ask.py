@@ -221,12 +221,15 @@ def test_the_controls_follow_the_picked_checkpoint(trained):
     assert values[1] == AnswerOptions().max_length
 
 
-def test_the_checkpoint_info_says_which_precision_is_in_force(trained):
+@pytest.mark.parametrize(("dtype", "precision"), [
+    ("float32", "float32"), ("int8", "int8 linear layers (dynamic), float32 elsewhere")])
+def test_the_checkpoint_info_says_which_precision_is_in_force(trained, dtype, precision):
     _, checkpoint = trained
-    fresh = AskHandlers(make_state(Path(checkpoint).parent, dtype="float32"))
-    assert "Not loaded yet; precision setting **float32**" in fresh.checkpoint_info(checkpoint)
-    *_, info = fresh.ask(CONTEXT, QUESTION, checkpoint)
-    assert "Loaded on cpu; precision **float32**" in info
+    fresh = AskHandlers(make_state(Path(checkpoint).parent, dtype=dtype))
+    assert f"Not loaded yet; precision setting **{dtype}**" in fresh.checkpoint_info(checkpoint)
+    outcome, *_, info = fresh.ask(CONTEXT, QUESTION, checkpoint)
+    assert f"Loaded on cpu; precision **{precision}**" in info
+    assert f"· precision {precision}." in outcome
     assert fresh.checkpoint_info(checkpoint) == info
 
 
