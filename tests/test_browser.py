@@ -147,9 +147,10 @@ def test_evaluate_shows_the_breakdown_and_the_reliability_diagram(page):
     page.click("#ev-button")
     page.wait_for_function(
         "() => document.querySelector('#ev-summary').textContent.includes('12 questions')")
-    cells = page.evaluate(
-        "() => [...document.querySelectorAll('#ev-breakdown [role=gridcell]')]"
-        ".map(c => c.textContent.trim())")
+    breakdown = ("() => [...document.querySelectorAll('#ev-breakdown [role=gridcell]')]"
+                 ".map(c => c.textContent.trim())")
+    page.wait_for_function(f"({breakdown})().includes('answerable')")  # the table draws later
+    cells = page.evaluate(breakdown)
     assert {"question type", "answer words", "context windows", "answerable"} <= set(cells)
     assert page.locator("#ev-reliability .js-plotly-plot").count() == 1
     assert page.locator("#ev-types .js-plotly-plot g.trace.bars").count() >= 1

@@ -350,10 +350,10 @@ BREAKDOWN_NAMES = {
     "by_answerable": "answerable",
 }
 NORMALIZATION_NAMES = {"squad": "SQuAD", "mlqa_vi": "MLQA-vi"}
-BREAKDOWN_COLUMNS = ["breakdown", "slice", "questions"] + [
+BREAKDOWN_COLUMNS = ["breakdown", "slice", "count"] + [
     f"{label} {m}" for label in NORMALIZATION_NAMES.values() for m in ("EM", "F1")
 ]
-BREAKDOWN_COMPARED_COLUMNS = ["breakdown", "slice", "questions"] + [
+BREAKDOWN_COMPARED_COLUMNS = ["breakdown", "slice", "count"] + [
     f"{label} {m}" for label in NORMALIZATION_NAMES.values()
     for m in ("EM A", "EM B", "F1 A", "F1 B", "ΔF1")
 ]

@@ -208,7 +208,7 @@ NO_ANSWER_LABEL = ("No-answer trade-off against the threshold, the one in force 
 def breakdown_widths(compared: bool) -> list[str]:
     """Column widths of the breakdown table: every column fits the page (13 when compared)."""
     if compared:
-        return ["11%", "8%", "7%"] + ["7.4%"] * 10
+        return ["12%", "9%", "7%"] + ["7.2%"] * 10
     return ["16%", "14%", "10%"] + ["15%"] * 4
 
 
@@ -261,16 +261,18 @@ def build(app: ViqaApp, start_checkpoint: str) -> gr.Dropdown:
         button = gr.Button("Evaluate", variant="primary", elem_id="ev-button")
         summary = gr.Markdown("", elem_id="ev-summary")
         # A − B first when there is a B: it is the headline of a comparison.
-        comparison = gr.Dataframe(headers=display.COMPARISON_COLUMNS, interactive=False,
+        # wrap: long headers and cells go onto two lines instead of ending in "…"
+        comparison = gr.Dataframe(headers=display.COMPARISON_COLUMNS, interactive=False, wrap=True,
                                   label="A − B: 95% paired bootstrap intervals, and the questions "
                                         "each wins by F1", visible=False,
                                   elem_id="ev-comparison", elem_classes=["viqa-table"],
                                   column_widths=["16%", "10%", "10%", "12%", "20%", "10%", "10%",
                                                  "12%"])
-        metrics = gr.Dataframe(headers=METRIC_COLUMNS, interactive=False, label="Scores (%)",
+        metrics = gr.Dataframe(headers=METRIC_COLUMNS, interactive=False, wrap=True,
+                               label="Scores (%)",
                                elem_id="ev-scores", elem_classes=["viqa-table"])
-        breakdowns = gr.Dataframe(headers=display.BREAKDOWN_COLUMNS, interactive=False,
-                                  label="Breakdowns: EM and F1 (%) by slice", max_height=560,
+        breakdowns = gr.Dataframe(headers=display.BREAKDOWN_COLUMNS, interactive=False, wrap=True,
+                                  label="Breakdowns: EM and F1 (%) by slice", max_height=760,
                                   elem_id="ev-breakdown", elem_classes=["viqa-table"],
                                   column_widths=breakdown_widths(compared=False))
         with gr.Row(equal_height=False):

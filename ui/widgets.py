@@ -174,7 +174,7 @@ def result_panel(prefix: str, score_map: bool = False):
             headers=display.CANDIDATE_COLUMNS, label="Top-n candidates (click a header to sort)",
             interactive=False, wrap=True, elem_id=f"{prefix}table", max_height=460,
             elem_classes=["viqa-table"], scale=5,
-            column_widths=["8%", "36%", "20%", "12%", "12%", "12%"],  # "probability" fits
+            column_widths=["10%", "34%", "20%", "12%", "12%", "12%"],  # headers fit at half width
         )
         if not score_map:
             return outcome, highlighted, heatmap, table
