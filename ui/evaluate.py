@@ -208,7 +208,7 @@ NO_ANSWER_LABEL = ("No-answer trade-off against the threshold, the one in force 
 def breakdown_widths(compared: bool) -> list[str]:
     """Column widths of the breakdown table: every column fits the page (13 when compared)."""
     if compared:
-        return ["12%", "9%", "7%"] + ["7.2%"] * 10
+        return ["11%", "11%", "6%"] + ["7.2%"] * 10
     return ["16%", "14%", "10%"] + ["15%"] * 4
 
 
