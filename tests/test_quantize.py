@@ -201,3 +201,18 @@ def test_replaced_weights_keep_the_pages_of_a_tied_weight(tmp_path):
     pages = ReplacedWeights(model, [lin, other])
     assert not pages.release(lin.weight)  # the embedding still uses it
     assert pages.release(other.weight)
+
+
+@pytest.mark.parametrize("vnni", [True, False])
+def test_activations_use_8_bits_only_where_vnni_adds_in_32_bits(monkeypatch, vnni):
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+
+    monkeypatch.setattr("qa_core.quantize.cpu_has_vnni", lambda: vnni)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.Linear(64, 2))
+    x = torch.randn(8, 64)
+    expected = model(x).detach()
+    quantize_int8(model, keep=())
+    assert (type(model[0]).__name__ == "FullRangeDynamicLinear") is vnni
+    assert isinstance(model[0], DynamicLinear)
+    assert torch.allclose(model(x), expected, atol=0.05)
