@@ -8,8 +8,8 @@ Both configurations get the same questions, windows, epochs, learning rate, batc
 
 * **viqa**: ``train.finetune`` with its defaults (through its Python API, as
   ``python -m train.finetune`` runs it): dynamic padding, length grouping, SDPA, fused AdamW,
-  bf16 autocast where the CPU computes bf16 natively, answerless windows down-sampled, the
-  no-answer threshold tuned on held-out training passages, exact span search.
+  bf16 autocast where the CPU computes bf16 natively, the no-answer threshold tuned on
+  held-out training passages, exact span search.
 * **notebook**: the seed notebook's configuration, done faithfully: windows padded to
   ``max_length``, float32, eager attention, unfused AdamW, random order, no warm-up, the
   notebook's top-20 starts x top-20 ends post-processing (null score: the smallest CLS score of

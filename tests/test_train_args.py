@@ -108,6 +108,9 @@ def test_smoke_preset_is_offline_and_on_cpu():
         (["--max-train-samples", "0"], "at least 1"),
         (["--max-length", "128", "--doc-stride", "100"], "doc_stride"),
         (["--not-an-option", "1"], "Unknown argument"),
+        (["--threshold-split", "0.6"], r"threshold_split=0.6 must be a share in \[0, 0.5\)"),
+        (["--threshold-split", "-0.1"], "or 0 to hold nothing out"),
+        (["--null-window-rate", "0"], r"must be in \(0, 1\]"),
         pytest.param(
             ["--report-to", "tensorboard"],
             "pip install tensorboard",
@@ -153,3 +156,11 @@ def test_eval_off_turns_best_model_off():
 def test_every_shipped_config_parses(path):
     cfg = parse_args(["--config", str(path)])
     assert cfg.data.train_dataset and cfg.training.output_dir.startswith("models/")
+
+
+def test_threshold_split_and_null_window_defaults():
+    cfg = parse_args([])
+    assert cfg.data.threshold_split == 0.05  # the threshold is never tuned on the eval set
+    assert cfg.qa.null_window_rate == 1.0  # every window, until a budget shows a better rate
+    cfg = parse_args(["--threshold-split", "0", "--null-window-rate", "0.3"])
+    assert cfg.data.threshold_split == 0.0 and cfg.qa.null_window_rate == 0.3

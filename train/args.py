@@ -193,12 +193,14 @@ class QAArguments:
         },
     )
     null_window_rate: float = field(
-        default=0.3,
+        default=1.0,
         metadata={
             "help": "Share of the training windows without an answer (labelled CLS: the question "
             "is unanswerable or its answer lies in another window) kept for training, drawn "
-            "with --seed. Long passages make most windows answerless; keeping fewer trains the "
-            "span heads on more answers per second."
+            "with --seed. Long passages make most windows answerless; keeping fewer trains on "
+            "more answers per second (UIT-ViQuAD, 256 tokens: 0.3 keeps 57%% of the windows), "
+            "but with a fixed number of epochs it also takes fewer optimizer steps (README: "
+            "Answer quality)."
         },
     )
 
