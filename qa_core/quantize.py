@@ -7,10 +7,12 @@ embeddings, layer norms and the 2-logit QA head stay float32. The embedding tabl
 loaded: memory-mapped from the checkpoint, only the rows a question uses are ever read, so
 quantizing it (reading all 250,002 rows of XLM-R's) would cost memory rather than save it.
 
-Chosen by measurement (``benchmarks/bench_reader.py``; the README has the table): PyTorch's
-own ``torch.ao`` dynamic quantization is as fast as ONNX Runtime's quantized export and needs
-no extra package, no export step and no on-disk cache; torchao 0.18's
-``Int8DynamicActivationInt8WeightConfig`` was slower than float32 on this CPU.
+Chosen by measurement (the README's *Precision* has the table): PyTorch's own ``torch.ao``
+dynamic quantization (3.2-4.1x float32's forward) is as fast as ONNX Runtime's quantized
+export (4.0x) and needs no extra package, export step or on-disk cache; torchao 0.18's
+``Int8DynamicActivationInt8WeightConfig`` was slower than float32 (0.85x). ``auto`` does not
+pick int8 yet: on a trained model its best answer matches float32's less often than the 98%
+asked (``benchmarks/bench_agreement.py``).
 """
 
 from __future__ import annotations
