@@ -216,3 +216,10 @@ def test_activations_use_8_bits_only_where_vnni_adds_in_32_bits(monkeypatch, vnn
     assert (type(model[0]).__name__ == "FullRangeDynamicLinear") is vnni
     assert isinstance(model[0], DynamicLinear)
     assert torch.allclose(model(x), expected, atol=0.05)
+
+
+def test_the_app_accepts_viqa_dtype_int8(monkeypatch):
+    from ui.settings import Settings
+
+    monkeypatch.setenv("VIQA_DTYPE", "INT8")
+    assert Settings.from_env().dtype == "int8"
