@@ -66,11 +66,11 @@ def build_demo(app: ViqaApp | None = None) -> gr.Blocks:
             ask_tab = ask.build(app, start_checkpoint)
             compare_pickers = compare.build(app, start_checkpoint, second_checkpoint, ask_tab)
             datasets_picker = datasets.build(app, start_checkpoint, ask_tab, tabs, demo)
-            evaluate_picker = evaluate.build(app, start_checkpoint)
+            evaluate_pickers = evaluate.build(app, start_checkpoint)
             batch_picker = batch.build(app, start_checkpoint)
         gr.Markdown(FOOTER, elem_id="viqa-footer")
         # One rescan button (on the Ask tab) refreshes every tab's checkpoint picker.
-        pickers = [ask_tab.checkpoint, *compare_pickers, datasets_picker, evaluate_picker,
+        pickers = [ask_tab.checkpoint, *compare_pickers, datasets_picker, *evaluate_pickers,
                    batch_picker]
         ask_tab.refresh.click(app.refresh_checkpoints, pickers, pickers, api_visibility="private")
         # Before the first question: how to get a model when none can answer (offline, none

@@ -152,6 +152,9 @@ def test_evaluate_shows_the_breakdown_and_the_reliability_diagram(page):
     page.wait_for_function(f"({breakdown})().includes('answerable')")  # the table draws later
     cells = page.evaluate(breakdown)
     assert {"question type", "answer words", "context windows", "answerable"} <= set(cells)
+    for plot in ("#ev-reliability .js-plotly-plot", "#ev-types g.trace.bars",
+                 "#ev-no-answer .js-plotly-plot"):  # plots draw after the tables
+        page.wait_for_selector(plot, timeout=20_000)
     assert page.locator("#ev-reliability .js-plotly-plot").count() == 1
     assert page.locator("#ev-types .js-plotly-plot g.trace.bars").count() >= 1
     assert page.locator("#ev-no-answer .js-plotly-plot").count() == 1  # the sample has them

@@ -233,8 +233,9 @@ def cleared_outputs() -> dict[int, object]:
             8: [], 9: None}
 
 
-def build(app: ViqaApp, start_checkpoint: str) -> gr.Dropdown:
-    """Lay out the Evaluate tab and wire its events (``evaluate_ui``); returns its picker."""
+def build(app: ViqaApp, start_checkpoint: str) -> tuple[gr.Dropdown, gr.Dropdown]:
+    """Lay out the Evaluate tab and wire its events (``evaluate_ui``); returns its two
+    pickers (A and the optional "compare to" B), which the rescan button refreshes."""
     handlers = EvaluateHandlers(app)
     choices = app.checkpoint_choices()
     with gr.Tab("Evaluate", id="evaluate"):
@@ -309,4 +310,4 @@ def build(app: ViqaApp, start_checkpoint: str) -> gr.Dropdown:
                  api_visibility="undocumented", api_name="evaluate_ui")
     kind.change(handlers.filter_misses, [miss_rows, kind], misses, api_visibility="private",
                 queue=False, show_progress="hidden")
-    return checkpoint
+    return checkpoint, compare_to

@@ -111,7 +111,7 @@ class ViqaApp:
         """Rescan the models directory; keep each picker's value."""
         choices = self.checkpoint_choices()
         n_local = sum(1 for _, v in choices if Path(v).exists())
-        gr.Info(html.escape(f"{n_local} local checkpoint(s) in "
+        gr.Info(html.escape(f"{display.plural(n_local, 'local checkpoint')} in "
                             f"{models_dir(self.settings.models_dir)}.", quote=False))
         return [gr.Dropdown(choices=choices, value=value, allow_custom_value=True)
                 for value in current]
