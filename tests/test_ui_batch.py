@@ -45,6 +45,8 @@ def test_batch_csv_and_jsonl_give_downloads_matching_the_reader(batch, models_di
     [
         ("q.csv", "id,text\n1,hello\n", "no question or context column"),
         ("q.csv", "question,context\n,Hà Nội\nAi?,\n", "row 1: empty question; row 2: empty context"),
+        ("q.csv", "question,context\n\u200b,Hà Nội\nAi?,\u200b \ufeff\n",
+         "row 1: empty question; row 2: empty context"),  # zero-width spaces only
         ("q.jsonl", "{not json\n", "Could not read q.jsonl"),
         ("q.csv", None, "Could not read q.csv"),  # binary garbage
         ("q.txt", "question,context\n", "unsupported file type"),

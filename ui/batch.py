@@ -12,6 +12,7 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
+from qa_core.textnorm import is_blank
 from ui import display
 from ui.state import ViqaApp
 from ui.widgets import checkpoint_picker, errors_shown_in, follow_checkpoint, user_error
@@ -68,9 +69,9 @@ class BatchHandlers:
         df = df[["id", "question", "context"]].fillna("").astype(str)
         problems = []
         for i, (q, c) in enumerate(zip(df["question"], df["context"]), start=1):
-            if not q.strip():
+            if is_blank(q):  # as the reader judges it: zero-width spaces are blank too
                 problems.append(f"row {i}: empty question")
-            elif not c.strip():
+            elif is_blank(c):
                 problems.append(f"row {i}: empty context")
             elif len(c) > settings.max_context_chars:
                 problems.append(f"row {i}: context of {len(c):,} characters "
