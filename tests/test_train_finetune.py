@@ -40,7 +40,9 @@ def test_tiny_model_memorises_the_sample(tiny_checkpoints, tmp_path):
     cache = ["--dataset-cache-dir", str(tmp_path / "cache")]
     metrics = train(parse_args(tiny_run(base, out, *settings.split(), *cache)))
     assert before["mlqa-vi"]["HasAns_f1"] < 15
-    assert metrics["eval_mlqa_vi_HasAns_f1"] > 60, metrics
+    # Span quality: the memorised answers, apart from the no-answer threshold (tuned on the
+    # held-out passages, which were never trained on, so nothing there is memorised).
+    assert metrics["eval_span_mlqa_vi_f1"] > 60, metrics
     assert metrics["global_step"] == 100
 
     for name in (
@@ -62,6 +64,7 @@ def test_tiny_model_memorises_the_sample(tiny_checkpoints, tmp_path):
         "predictions.json",
         "nbest_predictions.json",
         "metrics.json",
+        "predictions_detail.jsonl",  # train.evaluate's per-question analysis
     }
 
     reader = load_reader(str(out), device="cpu", dtype="float32")
