@@ -14,7 +14,7 @@ use into a bounded cache. ``python app.py`` serves it, honouring ``GRADIO_SERVER
 Environment: ``VIQA_MODELS_DIR`` (local checkpoints, default ``models/``), ``VIQA_MODEL_CACHE_SIZE``
 (readers kept in memory, default 2), ``VIQA_MAX_CONTEXT_CHARS`` (default 20,000),
 ``VIQA_CONCURRENCY`` (requests run at once, default 2), ``VIQA_MAX_BATCH_ROWS`` (default 1,000),
-``VIQA_DTYPE`` (the readers' precision: auto, float32, bfloat16 or float16; default auto),
+``VIQA_DTYPE`` (the readers' precision: auto, float32, bfloat16, float16 or int8; default auto),
 ``VIQA_ALLOW_LOCAL_PATHS`` (1: load local checkpoints from any path, for a local single-user run;
 default 0: only under the models directory), ``VIQA_SHUTDOWN_TIMEOUT`` (seconds that requests in
 flight may run on after SIGTERM, default 8).

@@ -44,8 +44,9 @@ class Settings:
     concurrency: int = 2  # requests the queue runs at once
     max_batch_rows: int = 1_000  # rows per batch upload
     models_dir: str | None = None  # None: $VIQA_MODELS_DIR or models/
-    # Readers' precision; "auto" is the fastest the hardware runs at float32's answers (int8
-    # linear layers on a CPU, see README), "float32" trades that speed for float32's exact scores.
+    # Readers' precision; "auto" is the fastest the hardware runs at float32's answers
+    # (qa_core.reader.default_dtype: bfloat16 matmuls on CPUs with native bf16, else float32;
+    # int8 only when asked, see README), "float32" trades that speed for float32's exact scores.
     dtype: str = "auto"
     # Local checkpoints from any path on the server, not only under models_dir: for a local
     # single-user run; a public server keeps it off (remote callers could probe the disk).
