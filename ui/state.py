@@ -78,12 +78,16 @@ class ViqaApp:
         """``checkpoint`` if this server may load it (Hub ids; local folders only under the
         models directory unless ``allow_local_paths``), else a ``gr.Error`` that reads the same
         whether the path exists or not."""
+        with user_errors("load the model"):
+            return self._served_name(checkpoint)
+
+    def _served_name(self, checkpoint: str) -> str:
+        """``served_checkpoint`` under this app's policy, the listed folders scanned first
+        (raises ``CheckpointError``)."""
         if self._listed is None:
             self.checkpoint_choices()
-        with user_errors("load the model"):
-            return served_checkpoint(
-                checkpoint, self.settings.models_dir, self.settings.allow_local_paths,
-                self._listed or ())
+        return served_checkpoint(checkpoint, self.settings.models_dir,
+                                 self.settings.allow_local_paths, self._listed or ())
 
     def trained_options(self, checkpoint: str) -> tuple[AnswerOptions, str]:
         """The options a reader of ``checkpoint`` answers with when a call gives none, and
@@ -93,8 +97,7 @@ class ViqaApp:
             reader = self.readers.get(name).reader
             return reader.defaults, reader.defaults_source
         try:
-            name = served_checkpoint(name, self.settings.models_dir,
-                                     self.settings.allow_local_paths, self._listed or ())
+            name = self._served_name(name)
         except CheckpointError:
             return AnswerOptions(), "library defaults"
         return checkpoint_defaults(name) if name else (AnswerOptions(), "library defaults")
