@@ -162,7 +162,22 @@ def trained_defaults(trained: TrainedSettings | None) -> tuple[AnswerOptions, st
     return AnswerOptions().with_overrides(**trained.overrides()), f"as trained ({RECORD_FILE})"
 
 
-def checkpoint_defaults(checkpoint: str | Path) -> tuple[AnswerOptions, str]:
-    """The options a reader of the local ``checkpoint`` uses when a call does not give them,
-    and where they come from (see :func:`trained_defaults`)."""
-    return trained_defaults(read_trained_settings(checkpoint))
+def checkpoint_defaults(
+    checkpoint: str | Path, cache_dir: str | None = None
+) -> tuple[AnswerOptions, str]:
+    """The options a reader of ``checkpoint`` uses when a call does not give them, and where
+    they come from (see :func:`trained_defaults`), without loading it: a local folder's
+    record, or for a Hub id the record already in the Hub cache (a model pushed from here;
+    never downloaded here, so the app's pickers stay offline)."""
+    local = Path(str(checkpoint)).expanduser()
+    if local.is_dir():
+        return trained_defaults(read_trained_settings(local))
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        cached = try_to_load_from_cache(str(checkpoint), RECORD_FILE, cache_dir=cache_dir)
+    except ValueError:  # not a repository id (HFValidationError): no record to read
+        return trained_defaults(None)
+    if not isinstance(cached, str):
+        return trained_defaults(None)
+    return trained_defaults(read_trained_settings(Path(cached).parent))

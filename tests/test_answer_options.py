@@ -126,6 +126,11 @@ def test_a_model_pushed_from_here_brings_its_settings_from_the_hub(trained_check
     assert loaded.record_dir == repo / "snapshots" / commit
     options, source = checkpoint_defaults(loaded.record_dir)
     assert source == f"as trained ({RECORD_FILE})" and options.max_length == 64
+    # The app's pickers read the same settings before the model is loaded.
+    assert checkpoint_defaults("someone/trained", cache_dir=str(tmp_path / "cache")) == (
+        options, source)
+    assert checkpoint_defaults("someone/other", cache_dir=str(tmp_path / "cache")) == (
+        AnswerOptions(), "library defaults")
 
 
 def test_train_evaluate_answers_with_the_settings_the_reader_uses(trained_checkpoint, tmp_path):
