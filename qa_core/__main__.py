@@ -13,6 +13,7 @@ import logging
 import sys
 import warnings
 
+from qa_core.answer_options import RECORD_FILE, AnswerOptions
 from qa_core.errors import QAError, UntrainedHeadWarning
 
 
@@ -25,16 +26,22 @@ def build_parser() -> argparse.ArgumentParser:
     ctx = ask.add_mutually_exclusive_group(required=True)
     ctx.add_argument("--context", help="the passage")
     ctx.add_argument("--context-file", help="read the passage from this UTF-8 file")
-    trained = "default: as the checkpoint was trained (viqa_training.json), else"
-    ask.add_argument("--top-n", type=int, help="answers to return (default 5)")
-    ask.add_argument("--max-answer-length", type=int, help=f"tokens ({trained} 30)")
-    ask.add_argument("--max-length", type=int, help=f"tokens per window ({trained} 384)")
-    ask.add_argument("--doc-stride", type=int, help=f"tokens shared by windows ({trained} 128)")
+    trained = f"default: as the checkpoint was trained ({RECORD_FILE}), else"
+    library = AnswerOptions()  # the defaults the help names are the library's own
+    ask.add_argument("--top-n", type=int, help=f"answers to return (default {library.top_n})")
+    ask.add_argument("--max-answer-length", type=int,
+                     help=f"tokens ({trained} {library.max_answer_length})")
+    ask.add_argument("--max-length", type=int,
+                     help=f"tokens per window ({trained} {library.max_length})")
+    ask.add_argument("--doc-stride", type=int,
+                     help=f"tokens shared by windows ({trained} {library.doc_stride})")
     ask.add_argument(
         "--allow-no-answer", action=argparse.BooleanOptionalAction, default=None,
-        help=f"let the model answer 'no answer' ({trained} off)",
+        help=f"let the model answer 'no answer' ({trained} "
+        f"{'on' if library.allow_no_answer else 'off'})",
     )
-    ask.add_argument("--null-threshold", type=float, help=f"no-answer threshold ({trained} 0)")
+    ask.add_argument("--null-threshold", type=float,
+                     help=f"no-answer threshold ({trained} {library.null_threshold:g})")
     ask.add_argument("--device", default=None, help="cuda, mps or cpu (default: best available)")
     ask.add_argument("--dtype", default=None, help="float32, bfloat16, float16 or int8 (CPU) (default: auto)")
     ask.add_argument("--tokens", action="store_true", help="include per-token probabilities")
