@@ -56,9 +56,11 @@ def user_errors(action: str) -> Iterator[None]:
         raise user_error(str(exc), title=f"Cannot {action}") from exc
     except Exception as exc:
         logger.exception("Unexpected error while trying to %s", action)
+        # The exception's own text stays in the server's log: on a public server it may name
+        # files on the server's disk, which callers must not learn.
         raise user_error(
-            f"Unexpected {type(exc).__name__} while trying to {action}: {exc}. The app is still "
-            "running; check the input and try again.",
+            f"Unexpected {type(exc).__name__} while trying to {action} (details are in the "
+            "server's log). The app is still running; check the input and try again.",
             title=f"Cannot {action}", print_exception=True,
         ) from exc
 

@@ -1,0 +1,24 @@
+"""Shared widgets: how errors reach the page."""
+
+from __future__ import annotations
+
+import gradio as gr
+import pytest
+
+from qa_core.errors import InputError
+from ui.widgets import user_errors
+
+
+def test_the_engines_messages_reach_the_page_as_they_are():
+    with pytest.raises(gr.Error) as err, user_errors("answer"):
+        raise InputError("The question is empty: type a question about the passage.")
+    assert "The question is empty" in err.value.message
+    assert err.value.title == "Cannot answer"
+
+
+def test_an_unexpected_error_names_its_type_but_not_what_it_carries():
+    # An OSError's text can name files on the server; a public page must not show them.
+    with pytest.raises(gr.Error) as err, user_errors("load the model"):
+        raise OSError("[Errno 13] Permission denied: '/srv/secret/models/x/model.safetensors'")
+    assert "OSError" in err.value.message and "server's log" in err.value.message
+    assert "/srv/secret" not in err.value.message
