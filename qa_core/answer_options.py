@@ -127,6 +127,8 @@ class TrainedSettings:
     max_question_length: int | None = None
     allow_no_answer: bool | None = None
     null_threshold: float | None = None
+    # where training tuned ``null_threshold`` (e.g. "held-out training passages"); a label only
+    null_threshold_source: str | None = None
 
     def overrides(self) -> dict:
         """The settings the file gives, as ``AnswerOptions`` fields."""
@@ -146,6 +148,8 @@ def read_trained_settings(checkpoint: str | Path) -> TrainedSettings | None:
         values = {n: settings.get(n) for n in _TRAINED_FIELDS}
         values["allow_no_answer"] = record.get("allow_no_answer")
         values["null_threshold"] = record.get("null_threshold")
+        source = record.get("null_threshold_source")
+        values["null_threshold_source"] = str(source) if source else None
         trained = TrainedSettings(path, **values)
         AnswerOptions().with_overrides(**trained.overrides())  # refuse nonsense values
     except (OSError, UnicodeDecodeError, ValueError, AttributeError, TypeError) as exc:

@@ -26,6 +26,7 @@ from pathlib import Path
 from transformers import HfArgumentParser
 
 from qa_core.analysis import Analysis, analyse, compare_analyses
+from qa_core.answer_options import TrainedSettings
 from qa_core.types import SpanResult
 from train.args import TrainConfigError
 from train.report import format_breakdowns, format_calibration, format_comparison
@@ -199,7 +200,7 @@ def answer_and_score(cfg: EvaluateArguments) -> tuple[dict[str, SpanResult], Sco
     source = "given (--null-threshold)"
     if threshold is None and not cfg.tune_null_threshold:
         if record and record.null_threshold is not None:
-            threshold, source = record.null_threshold, _trained_threshold_source(cfg.checkpoint)
+            threshold, source = record.null_threshold, _trained_threshold_source(record)
         else:
             threshold, source = 0.0, "default 0.0 (the checkpoint has no tuned threshold)"
 
@@ -242,12 +243,10 @@ def answer_and_score(cfg: EvaluateArguments) -> tuple[dict[str, SpanResult], Sco
     return results, scores
 
 
-def _trained_threshold_source(checkpoint: str) -> str:
-    """Where training tuned the threshold it saved, from ``viqa_training.json``."""
-    from train.model_card import TrainingRecord
-
-    record = TrainingRecord.load(checkpoint) if Path(checkpoint).is_dir() else None
-    where = record.null_threshold_source if record else None
+def _trained_threshold_source(record: TrainedSettings) -> str:
+    """Where training tuned the threshold it saved, as the reader read ``viqa_training.json``
+    (a local checkpoint's or a pushed model's)."""
+    where = record.null_threshold_source
     return f"saved by training: {where}" if where else "saved by training"
 
 

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import yaml
 
+from qa_core.answer_options import RECORD_FILE
 from train.args import TINY_PREFIX
 from train.data import split_spec
 from train.scoring import format_table
-
-RECORD_FILE = "viqa_training.json"
 
 # Vietnamese examples for the Hub's QA widget (our own text, CC BY-SA 4.0 like assets/).
 WIDGET_EXAMPLES = (
