@@ -49,7 +49,7 @@ import datasets
 
 from qa_core.errors import QAError
 from qa_core.hub import hub_reachable
-from qa_core.textnorm import to_nfc
+from qa_core.textnorm import is_blank, to_nfc
 
 logger = logging.getLogger(__name__)
 
@@ -324,9 +324,11 @@ def _truthy(value: object) -> bool:
 
 
 def _is_blank(value: object) -> bool:
+    """A missing cell: None, NaN, or text the reader would call empty (white space and
+    zero-width characters only, :func:`qa_core.textnorm.is_blank`)."""
     return (
         value is None
-        or (isinstance(value, str) and not value.strip())
+        or (isinstance(value, str) and is_blank(value))
         or (isinstance(value, float) and math.isnan(value))
     )
 
@@ -384,7 +386,7 @@ def _answers_from_string(answers: str, where: str) -> object:
     """A JSON cell, or the Python repr that ``datasets.Dataset.to_csv`` writes for Hub rows:
     ``{'text': array(['Đức'], dtype=object), 'answer_start': array([150], dtype=int32)}``.
     Parsed as a syntax tree of literals only: nothing in the file is executed."""
-    if not answers.strip():
+    if is_blank(answers):
         return []
     try:
         return json.loads(answers)
@@ -469,6 +471,12 @@ def _flat_record(
         )
     if _is_blank(row["context"]):
         raise DatasetFormatError(f"{where} has an empty context; every question needs one.")
+    if _is_blank(row["question"]):
+        # The reader refuses it too, but only mid-evaluation; say which row here instead.
+        raise DatasetFormatError(
+            f"{where} has an empty question (nothing but white space or zero-width characters);"
+            " give it its text or remove it."
+        )
     if not ({"answers", "answer_text"} & set(row)):
         raise DatasetFormatError(
             f"{where} has no answers; found {kind}s: {', '.join(map(str, row))}. "
@@ -584,7 +592,8 @@ def _short(text: str, limit: int = 40) -> str:
 def repair_answers(records: list[dict], report: RepairReport) -> list[dict]:
     """Make every answer point at its text; rename repeated ids; count all of it in ``report``.
 
-    For each answer: keep it if ``context[start:start + len(text)] == text``; else move it to
+    For each answer: drop it if its text is empty (white space or zero-width characters only);
+    keep it if ``context[start:start + len(text)] == text``; else move it to
     the occurrence of ``text`` nearest to ``start``; else try the text without surrounding
     white space; else match after NFC normalisation; else drop the answer. A question that had
     answers and lost them all is dropped (it is *not* turned into an unanswerable one). A
@@ -607,10 +616,13 @@ def repair_answers(records: list[dict], report: RepairReport) -> list[dict]:
         starts: list[int] = []
         for text, start in zip(old_texts, record["answers"]["answer_start"]):
             report.total_answers += 1
-            located = _locate(text, start, context) if text else None
+            # A text of white space or zero-width characters only is no answer text, even
+            # where the context holds those characters.
+            located = None if is_blank(text) else _locate(text, start, context)
             if located is None:
                 report.dropped += 1
-                report.note(f"{qid}: answer {_short(text)} is not in the context; dropped")
+                why = "is empty" if is_blank(text) else "is not in the context"
+                report.note(f"{qid}: answer {_short(text)} {why}; dropped")
                 continue
             new_text, new_start, how = located
             if how != "ok":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import tarfile
 import unicodedata
@@ -369,6 +370,69 @@ def test_load_source_reports_repairs(tmp_path):
         1,
         1,
     )
+
+
+# Zero-width space, non-joiner, joiner and BOM: invisible text pasted from the web or Word.
+ZERO_WIDTH = "\u200b\u200c\u200d\ufeff"
+
+
+def test_zero_width_answer_text_is_no_answer_text(tmp_path):
+    # The context holds the invisible characters, so a naive search would "find" the answer.
+    context = "Huế\u200b là cố đô\ufeff của Việt Nam."
+    data = squad(
+        (
+            context,
+            [
+                qa("only", "Cố đô?", ("\u200b", 3)),  # its only answer is invisible
+                qa("mixed", "Cố đô?", ("Huế", 0), ("\u200b\ufeff", 3)),
+                qa("\u200b", "Thủ đô?", ("Huế", 0)),  # an invisible id
+            ],
+        ),
+        version="2.0",
+    )
+    data["data"][0]["title"] = ZERO_WIDTH  # an invisible title
+    loaded = load_source(str(write_json(tmp_path / "zw.json", data)))
+    ds = loaded.dataset
+    # "only" lost its one answer: dropped, not turned into an unanswerable question.
+    assert ds["id"][0] == "mixed" and len(ds) == 2
+    assert ds[0]["answers"] == {"text": ["Huế"], "answer_start": [0]}
+    assert len(ds["id"][1]) == 24  # a blank id is replaced by the stable generated one
+    assert ds["title"] == ["", ""]  # an invisible title is no title
+    r = loaded.report
+    assert (r.total_answers, r.dropped, r.dropped_examples, r.repaired) == (4, 2, 1, 0)
+    assert "only: answer '\\u200b' is empty; dropped" in r.summary()
+    assert "only: no answer could be found in the context; question dropped" in r.summary()
+
+
+def test_zero_width_answer_text_column_means_no_answer(tmp_path):
+    # In a flat table an empty answer_text cell marks an unanswerable question; so does an
+    # invisible one.
+    path = tmp_path / "flat.jsonl"
+    row = {"id": "n", "context": CONTEXT, "question": "Thủ đô Lào?", "answer_text": ZERO_WIDTH}
+    path.write_text(json.dumps(row) + "\n", "utf-8")
+    loaded = load_source(str(path))
+    assert loaded.dataset[0]["answers"] == {"text": [], "answer_start": []}
+    assert loaded.dataset[0]["labelled"] and loaded.report.clean
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("context", "data[0].paragraphs[0].qas[0] has an empty context"),
+        ("question", "data[0].paragraphs[0].qas[0] has an empty question"),
+    ],
+)
+@pytest.mark.parametrize("blank", [ZERO_WIDTH, " \u200b\n", ""])
+def test_zero_width_context_or_question_is_refused_on_load(tmp_path, field, message, blank):
+    # The reader calls these empty and refuses them mid-evaluation; the loader says so first,
+    # naming the question.
+    data = squad((CONTEXT, [qa("q1", "Cố đô?", ("Huế", 0))]))
+    if field == "context":
+        data["data"][0]["paragraphs"][0]["context"] = blank
+    else:
+        data["data"][0]["paragraphs"][0]["qas"][0]["question"] = blank
+    with pytest.raises(DatasetFormatError, match=re.escape(message)):
+        load_source(str(write_json(tmp_path / f"{field}.json", data)))
 
 
 def test_squad_json_to_records_shape():
