@@ -12,9 +12,11 @@ loading; callers log the one line of :meth:`LoadedCheckpoint.summary` instead.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
+import socket
 import sys
 import threading
 import warnings
@@ -76,17 +78,28 @@ _CORRUPT_WEIGHT_MARKERS = (
     "incomplete",
     "truncated",
 )
+# Texts in an error (or its causes) that mean the Hub could not be reached, for errors whose
+# type says nothing (transformers re-raises most as OSError). Whole phrases, never a bare word
+# such as "connection", which a config's own error may contain ("no 'connection_type' field").
 _OFFLINE_MARKERS = (
     "couldn't connect",
     "could not connect",
-    "connection",
-    "offline",
-    "timed out",
-    "name or service not known",
-    "temporary failure",
+    "failed to connect",
+    "connection error",
+    "connection refused",
+    "connection reset",
+    "connection aborted",
     "max retries",
-    "localentrynotfound",
+    "name or service not known",
+    "nodename nor servname",
+    "temporary failure in name resolution",
+    "failed to resolve",
+    "getaddrinfo failed",
     "network is unreachable",
+    "no route to host",
+    "timed out",
+    "localentrynotfound",
+    "offlinemodeisenabled",
     "cannot find the requested files in the local cache",
     "outgoing traffic has been disabled",
 )
@@ -339,6 +352,50 @@ def _chain_text(exc: BaseException) -> str:
     return " | ".join(f"{type(e).__name__}: {e}" for e in _chain(exc)).lower()
 
 
+def _network_error_types() -> tuple[type[BaseException], ...]:
+    """Exception types that mean the Hub could not be reached: the Hub client's "not in the
+    cache and no network" and offline-mode errors, the HTTP client's connect and timeout
+    errors (httpx2 for huggingface_hub 2.x, httpx for 1.x, requests for 0.x; whichever is
+    installed), and the socket's own."""
+    from huggingface_hub.errors import LocalEntryNotFoundError, OfflineModeIsEnabled
+
+    types: list[type[BaseException]] = [
+        LocalEntryNotFoundError,
+        OfflineModeIsEnabled,
+        ConnectionError,  # builtin: refused, reset, aborted
+        socket.gaierror,  # DNS
+    ]
+    for module, names in (
+        ("httpx2", ("ConnectError", "TimeoutException")),
+        ("httpx", ("ConnectError", "TimeoutException")),
+        ("requests.exceptions", ("ConnectionError", "Timeout")),
+    ):
+        try:
+            found = importlib.import_module(module)
+        except ImportError:  # not installed: the Hub client does not use it
+            continue
+        types += [getattr(found, name) for name in names if hasattr(found, name)]
+    return tuple(types)
+
+
+def is_network_error(exc: BaseException) -> bool:
+    """Whether ``exc`` (or an exception it was raised from) says the Hub could not be reached.
+
+    Judged by type first, walking ``__cause__``/``__context__``; then, for errors re-raised as
+    plain ``OSError`` with the cause dropped, by whole phrases of the message.
+
+    >>> is_network_error(OSError("We couldn't connect to 'https://huggingface.co'"))
+    True
+    >>> is_network_error(OSError("config has no 'connection_type' field"))
+    False
+    """
+    types = _network_error_types()
+    if any(isinstance(e, types) for e in _chain(exc)):
+        return True
+    lowered = _chain_text(exc)
+    return any(m in lowered for m in _OFFLINE_MARKERS)
+
+
 def _is_gated(exc: BaseException) -> bool:
     from huggingface_hub.errors import GatedRepoError
 
@@ -363,15 +420,17 @@ def gated_message(checkpoint: str) -> str:
     )
 
 
-def _classify_load_error(checkpoint: str, exc: Exception, partial: bool = False) -> Exception:
+def _classify_load_error(
+    checkpoint: str, exc: Exception, partial: bool = False, offline: bool = False
+) -> Exception:
     """Turn the Hub's and transformers' errors for a Hub id into messages a user can act on.
 
-    ``partial``: the config was found (in the cache) but a later file was not.
+    ``partial``: the config was found (in the cache) but a later file was not. ``offline``: the
+    Hub did not answer before loading, so only the local cache was read.
     """
     if _is_gated(exc):
         return GatedCheckpointError(gated_message(checkpoint))
-    lowered = _chain_text(exc)
-    if any(m in lowered for m in _OFFLINE_MARKERS):
+    if offline or is_network_error(exc):
         what = (
             f"the local cache holds only part of '{checkpoint}' (its config, not its weights "
             "or tokenizer)"
@@ -420,7 +479,7 @@ def _load_error(
     folder when it is local, about the Hub otherwise (``partial``: its config was found)."""
     if local is not None:
         return _local_load_error(checkpoint, exc, weights)
-    return _classify_load_error(checkpoint, OSError(f"offline: {exc}") if offline else exc, partial)
+    return _classify_load_error(checkpoint, exc, partial, offline)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -312,6 +312,84 @@ def test_gated_errors_are_recognised_in_transformers_wrapping():
     assert isinstance(loading._classify_load_error("org/model", wrapped), GatedCheckpointError)
 
 
+# ---- what counts as "could not reach the Hub" ------------------------------------------------
+def _raised_from(cause: BaseException, message: str = "Could not load config.json") -> OSError:
+    """``OSError(message)`` raised from ``cause``, as transformers re-raises the Hub's errors."""
+    try:
+        try:
+            raise cause
+        except BaseException as inner:
+            raise OSError(message) from inner
+    except OSError as outer:
+        return outer
+
+
+def _network_errors() -> list:
+    import httpx2
+    from huggingface_hub.errors import LocalEntryNotFoundError, OfflineModeIsEnabled
+
+    return [
+        # By type, under a message that names no network problem at all.
+        _raised_from(httpx2.ConnectError("[Errno -3] nope")),
+        _raised_from(httpx2.ConnectTimeout("slow")),
+        _raised_from(LocalEntryNotFoundError("not in the cache")),
+        _raised_from(OfflineModeIsEnabled("HF_HUB_OFFLINE=1")),
+        _raised_from(ConnectionRefusedError(111, "refused")),
+        # transformers' own wording, cause dropped.
+        OSError("We couldn't connect to 'https://huggingface.co' to load the files, and couldn't "
+                "find them in the cached files."),
+        OSError("HTTPSConnectionPool(host='huggingface.co', port=443): Max retries exceeded"),
+        OSError("[Errno -2] Name or service not known"),
+    ]
+
+
+@pytest.mark.parametrize("exc", _network_errors(), ids=lambda e: str(e)[:30])
+@pytest.mark.parametrize("partial", [False, True])
+def test_network_errors_say_the_hub_is_unreachable(exc, partial):
+    assert loading.is_network_error(exc)
+    assert isinstance(loading._classify_load_error("org/model", exc, partial), HubUnreachableError)
+
+
+def test_a_requests_connection_error_says_the_hub_is_unreachable():
+    # huggingface_hub 0.x downloads with requests; later versions with httpx2.
+    requests = pytest.importorskip("requests")
+    exc = _raised_from(requests.exceptions.ConnectionError("boom"))
+    assert isinstance(loading._classify_load_error("org/model", exc), HubUnreachableError)
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        OSError("config has no 'connection_type' field"),
+        ValueError("Unrecognized value for 'connection_type': 'ring'"),
+        _raised_from(KeyError("connection"), "Can't load the configuration of 'org/model'"),
+        OSError("org/model is not a local folder and is not a valid model identifier"),
+    ],
+)
+@pytest.mark.parametrize("partial", [False, True])
+def test_errors_that_merely_mention_a_connection_are_not_blamed_on_the_network(exc, partial):
+    assert not loading.is_network_error(exc)
+    result = loading._classify_load_error("org/model", exc, partial)
+    assert not isinstance(result, HubUnreachableError)
+    assert "Could not reach" not in str(result)
+    assert isinstance(result, CheckpointError)
+
+
+@pytest.mark.parametrize("where", ["reachable Hub id", "local folder"])
+def test_a_config_error_mentioning_a_connection_is_not_the_network(where, layouts, monkeypatch):
+    from transformers import AutoConfig
+
+    def fail(*args, **kwargs):
+        raise OSError("config has no 'connection_type' field")
+
+    monkeypatch.setattr(loading, "hub_reachable", lambda: True)
+    monkeypatch.setattr(AutoConfig, "from_pretrained", fail)
+    name = "someone/odd-config" if where.endswith("id") else str(layouts["mbert-qa"])
+    with pytest.raises(CheckpointError, match="connection_type") as err:
+        load_components(name)
+    assert not isinstance(err.value, HubUnreachableError)
+
+
 def test_the_cli_says_an_untrained_head_once_in_plain_words(layouts, capsys):
     from qa_core.__main__ import main
 
