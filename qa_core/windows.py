@@ -228,13 +228,16 @@ def prepare_train_features(examples: dict, tokenizer, config: WindowConfig) -> d
 
     The first gold answer is the label; windows that do not contain it wholly (and examples
     without answers) point at the CLS token, which is how SQuAD v2 models learn "no answer".
+    ``answerable`` tells the two kinds of CLS window apart: the question has an answer (in
+    another window) or none at all.
     """
     contexts, answers = _nfc_examples(examples["context"], examples["answers"])
     enc = tokenize_windows(tokenizer, examples["question"], contexts, config)
     cls = cls_positions(enc["input_ids"], tokenizer.cls_token_id)
-    starts, ends = [], []
+    starts, ends, answerable = [], [], []
     for i, offsets in enumerate(enc["offset_mapping"]):
         ans = answers[enc["overflow_to_sample_mapping"][i]]
+        answerable.append(bool(ans["text"]))
         if ans["text"]:
             a_start = ans["answer_start"][0]
             a_end = a_start + len(ans["text"][0])
@@ -248,6 +251,7 @@ def prepare_train_features(examples: dict, tokenizer, config: WindowConfig) -> d
     }
     out["start_positions"] = starts
     out["end_positions"] = ends
+    out["answerable"] = answerable
     return out
 
 

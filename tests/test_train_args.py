@@ -110,7 +110,9 @@ def test_smoke_preset_is_offline_and_on_cpu():
         (["--not-an-option", "1"], "Unknown argument"),
         (["--threshold-split", "0.6"], r"threshold_split=0.6 must be a share in \[0, 0.5\)"),
         (["--threshold-split", "-0.1"], "or 0 to hold nothing out"),
-        (["--null-window-rate", "0"], r"must be in \(0, 1\]"),
+        (["--null-window-rate", "0"], r"null_window_rate=0.0 must be in \(0, 1\]"),
+        (["--unanswerable-window-rate", "1.5"], r"unanswerable_window_rate=1.5 must be in"),
+        (["--attention-dropout", "-0.1"], r"attention_dropout=-0.1 must be in \[0, 1\)"),
         pytest.param(
             ["--report-to", "tensorboard"],
             "pip install tensorboard",
@@ -162,5 +164,16 @@ def test_threshold_split_and_null_window_defaults():
     cfg = parse_args([])
     assert cfg.data.threshold_split == 0.05  # the threshold is never tuned on the eval set
     assert cfg.qa.null_window_rate == 1.0  # every window, until a budget shows a better rate
+    assert cfg.qa.unanswerable_window_rate == 1.0 and cfg.model.attention_dropout is None
     cfg = parse_args(["--threshold-split", "0", "--null-window-rate", "0.3"])
     assert cfg.data.threshold_split == 0.0 and cfg.qa.null_window_rate == 0.3
+
+
+def test_small_encoder_preset_holds_the_measured_recipe_and_yields_to_the_command_line():
+    cfg = parse_args(["--preset", "small-encoder", "--model-name-or-path", "minilm"])
+    assert cfg.model.model_name_or_path == "minilm"
+    assert cfg.training.learning_rate == 3e-4 and cfg.training.per_device_train_batch_size == 8
+    assert cfg.qa.max_answer_length == 64
+    assert cfg.qa.null_window_rate == cfg.qa.unanswerable_window_rate == 0.03
+    cfg = parse_args(["--preset", "small-encoder", "--unanswerable-window-rate", "1"])
+    assert cfg.qa.unanswerable_window_rate == 1.0

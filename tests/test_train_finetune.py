@@ -253,9 +253,49 @@ def test_answerless_windows_are_down_sampled():
     starts = [0, 2, 0, 0, 3, 0]  # windows 0, 2, 3, 5 point at CLS
     is_null = null_window_rows(ids, starts, cls_token_id=101)
     assert is_null.tolist() == [True, False, True, True, False, True]
-    rows = sample_null_windows(is_null, 0.5, seed=0)
+    rows = sample_null_windows({"null": is_null}, {"null": 0.5}, seed=0)
     assert {1, 4} <= set(rows.tolist()) and len(rows) == 4 and np.all(np.diff(rows) > 0)
-    assert sample_null_windows(is_null, 1.0, seed=0).tolist() == list(range(6))
+    assert sample_null_windows({"null": is_null}, {"null": 1.0}, seed=0).tolist() == list(range(6))
+    # Two groups thinned apart: rows 0, 2 (rate 0.5 → one kept) and 3, 5 (rate 1 → both).
+    groups = {"a": np.array([1, 0, 1, 0, 0, 0], bool), "b": np.array([0, 0, 0, 1, 0, 1], bool)}
+    rows = sample_null_windows(groups, {"a": 0.5, "b": 1.0}, seed=0).tolist()
+    assert len(rows) == 5 and {1, 3, 4, 5} <= set(rows)
+
+
+@pytest.mark.parametrize("unanswerable_rate", [1.0, 0.5])
+def test_the_two_kinds_of_answerless_window_are_thinned_apart(
+    tiny_checkpoints, tmp_path, unanswerable_rate
+):
+    from transformers import AutoTokenizer
+
+    from train.data import load_run_questions, tokenize
+    from train.finetune import load_data
+
+    model = tiny_checkpoints["unigram"]
+    cache = str(tmp_path / "cache")
+    cfg = parse_args(tiny_run(
+        model, tmp_path / "out", "--max-length", "96", "--doc-stride", "16",
+        "--max-question-length", "32", "--threshold-split", "0", "--dataset-cache-dir", cache,
+        "--null-window-rate", "0.01", "--unanswerable-window-rate", str(unanswerable_rate),
+    ))
+    tokenizer = AutoTokenizer.from_pretrained(model)
+    questions = load_run_questions(cfg.data, evaluate=False)
+    every = tokenize("train", questions.train, tokenizer, cfg.qa.windows(), cache_dir=cache)
+    kept = load_data(cfg, tokenizer, cfg.qa.windows(), questions).train_features
+    assert "answerable" not in kept.column_names  # not a model input
+
+    rows = list(zip(map(tuple, every["input_ids"]), every["answerable"],
+                    every["start_positions"]))
+    no_answer = {ids for ids, answerable, _ in rows if not answerable}
+    with_answer = {ids for ids, answerable, start in rows if answerable and start}
+    elsewhere = len(rows) - len(no_answer) - len(with_answer)
+    assert no_answer and elsewhere > 100  # the sample has both kinds
+    kept_ids = set(map(tuple, kept["input_ids"]))
+    assert with_answer <= kept_ids  # every window with an answer is trained on
+    kept_no_answer = len(kept_ids & no_answer)
+    assert kept_no_answer == max(1, round(unanswerable_rate * len(no_answer)))
+    kept_elsewhere = len(kept) - len(with_answer) - kept_no_answer
+    assert kept_elsewhere == round(0.01 * elsewhere)
 
 
 @pytest.mark.slow

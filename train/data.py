@@ -163,11 +163,17 @@ def _tokenizer_key(tokenizer) -> str:
     return Hasher.hash([state, type(tokenizer).__name__, tokenizer.padding_side])
 
 
+# Bumped when the features' columns change, so that no older cached file is read back.
+FEATURES_VERSION = 2
+
+
 def _cache_file(
     kind: str, dataset: datasets.Dataset, tokenizer, config: WindowConfig, cache_dir: str | None
 ) -> str:
     # The dataset fingerprint is deterministic for the same source, split and slice.
-    key = Hasher.hash([kind, dataset._fingerprint, _tokenizer_key(tokenizer), asdict(config)])
+    key = Hasher.hash(
+        [kind, FEATURES_VERSION, dataset._fingerprint, _tokenizer_key(tokenizer), asdict(config)]
+    )
     root = Path(cache_dir) if cache_dir else default_cache_dir()
     path = root / "features" / f"{kind}-{key}.arrow"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,9 @@
 2. Load the model (Hub id, directory, or ``tiny:unigram``) and the questions of every source;
    hold out a few training passages (``--threshold-split``) to tune the no-answer threshold on.
 3. Cut windows with ``qa_core.windows`` (cached on disk); keep ``--null-window-rate`` of the
-   answerless ones; pad per batch, group by length.
+   windows of answerable questions whose answer is in another window and
+   ``--unanswerable-window-rate`` of those of unanswerable questions; pad per batch, group by
+   length.
 4. Train with ``QATrainer``: EM/F1 of post-processed spans each epoch (or N steps), at the
    threshold tuned on the held-out slice, best checkpoint kept; SIGTERM/SIGINT save a
    checkpoint and stop; ``--resume`` continues.
@@ -146,8 +148,13 @@ def _settings(cfg: FinetuneConfig, n_questions: int, n_windows: int) -> dict:
         "weight_decay": args.weight_decay,
         "optimizer": str(getattr(args.optim, "value", args.optim)),
         "precision": _precision(args),
+        "attention dropout": (
+            "checkpoint's own" if cfg.model.attention_dropout is None
+            else cfg.model.attention_dropout
+        ),
         "batching": f"dynamic padding, {args.train_sampling_strategy}",
-        "answerless windows kept": cfg.qa.null_window_rate,
+        "answer-elsewhere windows kept": cfg.qa.null_window_rate,
+        "unanswerable windows kept": cfg.qa.unanswerable_window_rate,
         "threshold split": cfg.data.threshold_split,
         "seed": args.seed,
     }
@@ -358,22 +365,30 @@ def null_window_rows(
     )
 
 
-def sample_null_windows(is_null: np.ndarray, rate: float, seed: int) -> np.ndarray:
-    """Rows to train on: every window with an answer and a seeded ``rate`` share of the
-    answerless ones (at least one when there are any), in their original order.
+def sample_null_windows(
+    groups: dict[str, np.ndarray], rates: dict[str, float], seed: int
+) -> np.ndarray:
+    """Rows to train on, in their original order: every row in no group, and of each group
+    (disjoint boolean masks) a seeded ``rates[name]`` share (at least one when it has any).
 
-    >>> sample_null_windows(np.array([True, False, True, True, False]), 1.0, 0).tolist()
+    >>> is_null = np.array([True, False, True, True, False])
+    >>> sample_null_windows({"null": is_null}, {"null": 1.0}, 0).tolist()
     [0, 1, 2, 3, 4]
-    >>> len(sample_null_windows(np.array([True] * 10 + [False] * 5), 0.2, 0))
+    >>> len(sample_null_windows({"null": np.array([True] * 10 + [False] * 5)}, {"null": 0.2}, 0))
     7
     """
-    rows = np.arange(len(is_null))
-    if rate >= 1.0:
-        return rows
-    null = rows[is_null]
-    n_keep = min(len(null), max(1, round(rate * len(null)))) if len(null) else 0
-    kept = np.random.default_rng(seed).choice(null, size=n_keep, replace=False)
-    return np.sort(np.concatenate([rows[~is_null], kept]))
+    rng = np.random.default_rng(seed)
+    rows = np.arange(len(next(iter(groups.values()))))
+    keep = np.ones(len(rows), dtype=bool)
+    for name, mask in groups.items():
+        rate = rates[name]
+        if rate >= 1.0:
+            continue
+        members = rows[mask]
+        n_keep = min(len(members), max(1, round(rate * len(members)))) if len(members) else 0
+        keep[members] = False
+        keep[rng.choice(members, size=n_keep, replace=False)] = True
+    return rows[keep]
 
 
 def load_data(cfg: FinetuneConfig, tokenizer, windows, questions: RunQuestions) -> QAData:
@@ -408,13 +423,22 @@ def load_data(cfg: FinetuneConfig, tokenizer, windows, questions: RunQuestions) 
             )
     features = tokenize("train", train_examples, tokenizer, windows, **common)
     all_windows = len(features)
-    if cfg.qa.null_window_rate < 1.0:
+    if cfg.qa.null_window_rate < 1.0 or cfg.qa.unanswerable_window_rate < 1.0:
+        # Two kinds of CLS window, thinned apart: the easy negatives (an answerable question's
+        # window without its answer) and the windows of unanswerable questions, which teach
+        # what "no answer" looks like.
         is_null = null_window_rows(
             features["input_ids"], features["start_positions"], tokenizer.cls_token_id
         )
-        features = features.select(
-            sample_null_windows(is_null, cfg.qa.null_window_rate, cfg.training.seed)
+        answerable = np.asarray(features["answerable"], dtype=bool)
+        rows = sample_null_windows(
+            {"elsewhere": is_null & answerable, "unanswerable": ~answerable},
+            {"elsewhere": cfg.qa.null_window_rate,
+             "unanswerable": cfg.qa.unanswerable_window_rate},
+            cfg.training.seed,
         )
+        features = features.select(rows)
+    features = features.remove_columns("answerable")
     out = QAData(
         train_examples, features, allow_no_answer=allow_no_answer, all_windows=all_windows
     )
@@ -445,6 +469,7 @@ def _record(cfg: FinetuneConfig, data: QAData, result, scores, threshold, hub_ta
         null_threshold_source=threshold[1] if allow and threshold[0] is not None else None,
         no_answer_share=scores.no_answer_share if scores else None,
         degenerate_no_answer=bool(scores and scores.degenerate),
+        no_answer_auc=scores.no_answer_auc if scores else None,
         span_metrics=(scores.span_metrics or {}) if scores else {},
         settings=_settings(cfg, len(data.train_examples), len(data.train_features)),
         train_runtime_s=result.metrics.get("train_runtime"),
