@@ -572,12 +572,18 @@ def untrained_head_message(checkpoint: str) -> str:
 
 
 def load_checkpoint(
-    checkpoint: str | Path, dtype=None, cache_dir: str | None = None, **model_kwargs
+    checkpoint: str | Path,
+    dtype=None,
+    cache_dir: str | None = None,
+    config_overrides: dict | None = None,
+    **model_kwargs,
 ) -> LoadedCheckpoint:
     """Config, fast tokenizer and QA model of ``checkpoint`` on the CPU, or a clear error.
 
     ``dtype`` (a torch dtype) loads the weights straight into that precision. ``cache_dir`` is
-    the Hub download cache (default: the Hub's own). ``model_kwargs`` go to the model's
+    the Hub download cache (default: the Hub's own). ``config_overrides`` set those of their
+    config fields that this architecture has (others are ignored: names differ between
+    architectures) before the model is built. ``model_kwargs`` go to the model's
     ``from_pretrained``; an ``attn_implementation`` the architecture lacks is replaced by the
     best one it has (mDeBERTa has no SDPA). Warns ``UntrainedHeadWarning`` at the caller's line
     when the checkpoint has no trained QA head.
@@ -600,6 +606,9 @@ def load_checkpoint(
             config = AutoConfig.from_pretrained(checkpoint, **hub)
         except Exception as exc:  # the Hub raises many types; all mean "cannot get this"
             raise _load_error(checkpoint, exc, local, offline, partial=False) from exc
+        for key, value in (config_overrides or {}).items():
+            if hasattr(config, key):
+                setattr(config, key, value)
         model_class = _qa_model_class(config)
         if model_class is None:
             raise NotAQAModelError(
@@ -681,8 +690,11 @@ def _record_dir(checkpoint: str, local: Path | None, hub: dict) -> Path | None:
     return Path(path).parent if path else None
 
 
-def load_components(checkpoint: str, dtype=None, cache_dir: str | None = None, **model_kwargs):
+def load_components(
+    checkpoint: str, dtype=None, cache_dir: str | None = None, config_overrides=None,
+    **model_kwargs,
+):
     """``(config, tokenizer, model)`` of :func:`load_checkpoint`, with its one log line."""
-    loaded = load_checkpoint(checkpoint, dtype, cache_dir, **model_kwargs)
+    loaded = load_checkpoint(checkpoint, dtype, cache_dir, config_overrides, **model_kwargs)
     logger.info(loaded.summary())
     return loaded.config, loaded.tokenizer, loaded.model

@@ -55,3 +55,34 @@ def test_a_broken_folder_is_not_sent_to_the_smoke_test(tmp_path):
     (tmp_path / "config.json").write_text("{broken")
     with pytest.raises(TrainConfigError, match="config.json is not valid JSON"):
         load_model_and_tokenizer(ModelArguments(model_name_or_path=str(tmp_path)), str(tmp_path))
+
+
+@pytest.mark.parametrize("family", ["unigram", "wordpiece"])
+def test_attention_dropout_is_set_in_the_built_model_or_left_as_the_checkpoint_has_it(
+    tiny_checkpoints, family
+):
+    from torch import nn
+
+    path = str(tiny_checkpoints[family])
+
+    def attention_dropouts(model) -> set[float]:
+        return {
+            module.dropout.p for module in model.modules()
+            if type(module).__name__.endswith("SelfAttention")
+            and isinstance(getattr(module, "dropout", None), nn.Dropout)
+        }
+
+    own, _ = load_model_and_tokenizer(ModelArguments(model_name_or_path=path), path)
+    rate = own.config.attention_probs_dropout_prob
+    assert attention_dropouts(own) == {rate} and rate > 0
+    off, _ = load_model_and_tokenizer(
+        ModelArguments(model_name_or_path=path, attention_dropout=0.0), path
+    )
+    assert attention_dropouts(off) == {0.0}
+    assert off.config.attention_probs_dropout_prob == 0.0  # saved with the model: as trained
+    assert off.config.hidden_dropout_prob == own.config.hidden_dropout_prob  # only attention's
+
+
+def test_an_attention_dropout_out_of_range_is_refused():
+    with pytest.raises(TrainConfigError, match=r"attention_dropout=1.5 must be in \[0, 1\)"):
+        ModelArguments(model_name_or_path="tiny:unigram", attention_dropout=1.5)

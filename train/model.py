@@ -27,6 +27,20 @@ def resolve_checkpoint(args: ModelArguments, output_dir: str | Path) -> str:
     return str(path)
 
 
+# What architectures call the dropout on attention probabilities in their configs.
+ATTENTION_DROPOUT_FIELDS = ("attention_probs_dropout_prob", "attention_dropout")
+
+
+def attention_dropout_overrides(rate: float | None) -> dict[str, float]:
+    """Config overrides setting attention dropout to ``rate`` (none for ``None``: the
+    checkpoint's own).
+
+    >>> attention_dropout_overrides(0.0)
+    {'attention_probs_dropout_prob': 0.0, 'attention_dropout': 0.0}
+    """
+    return {} if rate is None else dict.fromkeys(ATTENTION_DROPOUT_FIELDS, rate)
+
+
 def load_model_and_tokenizer(args: ModelArguments, checkpoint: str):
     """Fast tokenizer and QA model (float32 weights; mixed precision is the Trainer's job),
     loaded by ``qa_core``'s loader: its errors (offline, gated, not found, broken folder, slow
@@ -50,6 +64,7 @@ def load_model_and_tokenizer(args: ModelArguments, checkpoint: str):
             warnings.simplefilter("ignore", UntrainedHeadWarning)
             _, tokenizer, model = load_components(
                 checkpoint, torch.float32, args.model_cache_dir,
+                config_overrides=attention_dropout_overrides(args.attention_dropout),
                 attn_implementation=args.attn_implementation,
             )
     except (CheckpointNotFoundError, HubUnreachableError, GatedCheckpointError) as exc:
