@@ -129,6 +129,8 @@ class TrainedSettings:
     null_threshold: float | None = None
     # where training tuned ``null_threshold`` (e.g. "held-out training passages"); a label only
     null_threshold_source: str | None = None
+    # said when that threshold is degenerate ("no answer" to >= 90% of answerable questions)
+    no_answer_warning: str | None = None
 
     def overrides(self) -> dict:
         """The settings the file gives, as ``AnswerOptions`` fields."""
@@ -150,12 +152,25 @@ def read_trained_settings(checkpoint: str | Path) -> TrainedSettings | None:
         values["null_threshold"] = record.get("null_threshold")
         source = record.get("null_threshold_source")
         values["null_threshold_source"] = str(source) if source else None
+        values["no_answer_warning"] = _degenerate_warning(record)
         trained = TrainedSettings(path, **values)
         AnswerOptions().with_overrides(**trained.overrides())  # refuse nonsense values
     except (OSError, UnicodeDecodeError, ValueError, AttributeError, TypeError) as exc:
         logger.warning("Ignoring %s: %s. The reader's own defaults apply.", path, exc)
         return None
     return trained
+
+
+def _degenerate_warning(record: dict) -> str | None:
+    """The warning of a record whose threshold says "no answer" to almost every answerable
+    evaluation question, naming that threshold."""
+    from qa_core.no_answer import degenerate_warning
+
+    share = record.get("no_answer_share")
+    if not record.get("degenerate_no_answer") or share is None:
+        return None
+    where = f"its evaluation set (threshold {float(record['null_threshold']):g})"
+    return degenerate_warning(float(share), where, record.get("no_answer_auc"))
 
 
 def trained_defaults(trained: TrainedSettings | None) -> tuple[AnswerOptions, str]:

@@ -129,6 +129,50 @@ def best_null_threshold(
     return null_sweep(results, references, normalization).best()
 
 
+def no_answer_auc(
+    results: Mapping[str, SpanResult], references: Mapping[str, Sequence[str]]
+) -> float | None:
+    """How well the null margin tells unanswerable questions from answerable ones: the
+    chance that a random unanswerable question has a larger margin than a random answerable
+    one (ties count half). 0.5 is no signal at all, 1.0 a perfect ranking; with no signal no
+    threshold can help, and the F1-best one says "no answer" to (almost) everything.
+
+    None unless both kinds of question are present.
+
+    >>> from qa_core.types import Answer
+    >>> res = {q: SpanResult([Answer("x", 0, 1, 1.0, 0.5)], null_score=n)
+    ...        for q, n in (("a", 0.0), ("b", 3.0), ("c", 9.0), ("d", 3.0))}
+    >>> no_answer_auc(res, {"a": ["x"], "b": ["x"], "c": [], "d": []})
+    0.875
+    """
+    scored = [(null_margin(results[q]), not any(refs))
+              for q, refs in references.items() if q in results]
+    return margin_auc([m for m, _ in scored], [u for _, u in scored])
+
+
+def margin_auc(margins: Sequence[float], unanswerable: Sequence[bool]) -> float | None:
+    """:func:`no_answer_auc` over plain margins (null score - best span score) and labels.
+
+    >>> margin_auc([-1.0, 2.0, 8.0, 2.0], [False, False, True, True])
+    0.875
+    >>> margin_auc([1.0, 2.0], [True, True]) is None
+    True
+    """
+    import numpy as np
+
+    values = np.asarray(margins, dtype=float)
+    positive = np.asarray(unanswerable, dtype=bool)
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+    if not n_pos or not n_neg:
+        return None
+    # Mann-Whitney U from mid-ranks (ties share their ranks).
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    upper = np.cumsum(counts)
+    mid_ranks = (upper - (counts - 1) / 2.0)[inverse]
+    u = mid_ranks[positive].sum() - n_pos * (n_pos + 1) / 2.0
+    return float(u / (n_pos * n_neg))
+
+
 # A threshold that says "no answer" to this share of the answerable questions (or more) makes
 # the model useless: it answers almost nothing. Training, evaluation, cards and the app warn.
 DEGENERATE_SHARE = 0.9
@@ -166,15 +210,29 @@ def is_degenerate(share: float | None, limit: float = DEGENERATE_SHARE) -> bool:
     return share is not None and share >= limit
 
 
-def degenerate_warning(share: float, where: str) -> str:
-    """The plain-words warning shown by training logs, ``train.evaluate``, cards and the app.
+def degenerate_warning(share: float, where: str, auc: float | None = None) -> str:
+    """The plain-words warning shown by training logs, ``train.evaluate``, cards and the app;
+    with the :func:`no_answer_auc` of the same questions, it says when the model cannot tell
+    the two kinds of question apart at all (so no threshold would help).
 
     >>> print(degenerate_warning(0.97, "the evaluation set"))
     At this no-answer threshold the model says "no answer" to 97% of the answerable questions of the evaluation set: its no-answer decision is degenerate (it answers almost nothing). Its best spans are still ranked; train longer or on more data, or pass a higher --null-threshold.
+    >>> print(degenerate_warning(1.0, "the evaluation set", auc=0.49).split(". ", 2)[2])
+    Its no-answer scores tell unanswerable questions from answerable ones no better than chance (AUC 0.49): it has not learned when there is no answer, so no threshold can fix that. Train longer or on more data.
     """
-    return (
+    head = (
         f'At this no-answer threshold the model says "no answer" to {share:.0%} of the '
         f"answerable questions of {where}: its no-answer decision is degenerate (it answers "
-        "almost nothing). Its best spans are still ranked; train longer or on more data, or "
-        "pass a higher --null-threshold."
+        "almost nothing). Its best spans are still ranked"
     )
+    if auc is not None and auc < CHANCE_AUC:
+        return (
+            f"{head}. Its no-answer scores tell unanswerable questions from answerable ones no "
+            f"better than chance (AUC {auc:.2f}): it has not learned when there is no answer, so "
+            "no threshold can fix that. Train longer or on more data."
+        )
+    return f"{head}; train longer or on more data, or pass a higher --null-threshold."
+
+
+# Below this no_answer_auc, the no-answer scores are as good as a coin.
+CHANCE_AUC = 0.6

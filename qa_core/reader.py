@@ -335,10 +335,18 @@ class Reader:
                     tokens=tokens,
                     n_windows=int(rows.sum()),
                     checkpoint=self.checkpoint,
-                    warnings=list(self.warnings),
+                    warnings=[*self.warnings, *self._no_answer_warning(res, options)],
                 )
             )
         return predictions
+
+    def _no_answer_warning(self, result, options: AnswerOptions) -> list[str]:
+        """The trained threshold's degenerate warning, on a "no answer" it decided."""
+        trained = self.trained
+        if (result.no_answer and trained is not None and trained.no_answer_warning
+                and options.null_threshold == trained.null_threshold):
+            return [trained.no_answer_warning]
+        return []
 
     def _forward(self, inputs: dict, batch_size: int | None, progress: bool):
         """Start/end logits of every window, ``(n_windows, seq_len)`` float32 numpy arrays."""

@@ -16,6 +16,8 @@ from qa_core.no_answer import (
     best_null_threshold,
     degenerate_warning,
     is_degenerate,
+    margin_auc,
+    no_answer_auc,
     no_answer_share,
     null_sweep,
     predictions_at,
@@ -86,6 +88,19 @@ def test_share_counts_only_answerable_questions(threshold, share, degenerate):
     refs = {**{f"a{i}": ["Hà Nội"] for i in range(10)}, **{f"n{i}": [] for i in range(5)}}
     assert no_answer_share(results, refs, threshold) == pytest.approx(share)
     assert is_degenerate(no_answer_share(results, refs, threshold)) is degenerate
+
+
+def test_no_answer_auc_ranks_unanswerable_questions_by_their_margin():
+    # Margins: a0..a2 -1, 0, 1 (answerable); n0, n1 2, 0 (unanswerable).
+    results = {f"a{i}": span_result("Hà Nội", 0.0, float(i - 1)) for i in range(3)}
+    results.update(n0=span_result("x", 0.0, 2.0), n1=span_result("x", 0.0, 0.0))
+    refs = {**{f"a{i}": ["Hà Nội"] for i in range(3)}, "n0": [], "n1": []}
+    # n0 beats all three; n1 beats a0, ties a1 (half), loses to a2: (3 + 1.5) / 6.
+    assert no_answer_auc(results, refs) == pytest.approx(0.75)
+    assert no_answer_auc(CLS_DOMINATED, REFS) == 0.5  # one margin for all: no signal
+    assert no_answer_auc(results, {"a0": ["Hà Nội"]}) is None  # one kind only
+    assert margin_auc([1.0, 2.0], [False, True]) == 1.0
+    assert margin_auc([2.0, 1.0], [False, True]) == 0.0
 
 
 def test_nothing_answerable_is_not_degenerate():

@@ -81,6 +81,7 @@ def test_every_threshold_says_where_it_came_from():
         "null_threshold_source": held,
         "no_answer_share_of_answerable": 0.0,
         "degenerate_no_answer": False,
+        "no_answer_auc": 1.0,  # the unanswerable "c" has the larger margin
     }
     assert score_results(results, refs).threshold_info()["null_threshold_source"] is None
 
@@ -94,11 +95,15 @@ def test_degenerate_threshold_is_flagged_and_span_quality_kept():
     assert scores.predictions == {"a": "", "b": "", "c": ""}
     assert scores.no_answer_share == 1.0 and scores.degenerate
     assert "100%" in scores.warning("the evaluation set")
+    # Every margin is the same: the no-answer scores carry no signal, and the warning says so.
+    assert scores.no_answer_auc == 0.5 and scores.threshold_info()["no_answer_auc"] == 0.5
+    assert "no better than chance (AUC 0.50)" in scores.warning("the evaluation set")
     # Span quality: the answerable questions with the best span always given.
     assert scores.span_metrics["mlqa-vi"]["total"] == 2
     assert scores.span_metrics["mlqa-vi"]["exact_match"] == 50.0
     flat = scores.flat()
     assert flat["degenerate_no_answer"] == 1.0 and flat["span_mlqa_vi_exact_match"] == 50.0
+    assert flat["no_answer_auc"] == 0.5
     fine = score_results(results, refs, allow_no_answer=True, null_threshold=10.0)
     assert not fine.degenerate and fine.warning() is None
 

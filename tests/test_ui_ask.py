@@ -221,6 +221,29 @@ def test_the_controls_follow_the_picked_checkpoint(trained):
     assert values[1] == AnswerOptions().max_length
 
 
+def test_a_degenerate_threshold_is_said_under_its_no_answer_with_the_best_spans(
+    tiny_checkpoints, tmp_path
+):
+    checkpoint = str(trained_copy(
+        tiny_checkpoints["wordpiece"], tmp_path / "run", null_threshold=-1000.0,
+        record=dict(no_answer_share=1.0, degenerate_no_answer=True, no_answer_auc=0.5),
+    ))
+    ask = AskHandlers(make_state(tmp_path))
+    outcome, _, _, table, *_ = ask.ask(CONTEXT, QUESTION, checkpoint)
+    assert outcome.startswith("### No answer")
+    plain = outcome.replace("\\", "")
+    assert "no answer” to 100% of the answerable questions of its evaluation set" in plain \
+        or '"no answer" to 100% of the answerable questions of its evaluation set' in plain
+    assert "degenerate" in plain and "no better than chance (AUC 0.50)" in plain
+    assert len(table) >= 1 and "Best span was" in plain  # the spans are still shown
+    api = ask.answer_api(CONTEXT, QUESTION, checkpoint)
+    assert api["no_answer"] and any("degenerate" in w for w in api["warnings"])
+    # At another threshold the saved one's warning does not apply.
+    outcome, *_ = ask.ask(CONTEXT, QUESTION, checkpoint, None, None, None, 1000.0)
+    assert "degenerate" not in outcome
+    assert not ask.answer_api(CONTEXT, QUESTION, checkpoint, null_threshold=1000.0)["warnings"]
+
+
 @pytest.mark.parametrize(("dtype", "precision"), [
     ("float32", "float32"), ("int8", "int8 linear layers (dynamic), float32 elsewhere")])
 def test_the_checkpoint_info_says_which_precision_is_in_force(trained, dtype, precision):

@@ -31,9 +31,9 @@ TRAINED = dict(max_length=128, doc_stride=32, max_answer_length=12, allow_no_ans
                null_threshold=-1.25)
 
 
-def trained_copy(source: Path, target: Path, **trained) -> Path:
+def trained_copy(source: Path, target: Path, record: dict | None = None, **trained) -> Path:
     """A copy of the checkpoint ``source`` with the ``viqa_training.json`` that training writes
-    (settings ``TRAINED`` unless given)."""
+    (settings ``TRAINED`` unless given; ``record``: more of its fields)."""
     import shutil
 
     from train.model_card import TrainingRecord
@@ -45,6 +45,7 @@ def trained_copy(source: Path, target: Path, **trained) -> Path:
         eval_split="validation", allow_no_answer=values["allow_no_answer"],
         null_threshold=values["null_threshold"], null_threshold_source="tuned on sample",
         settings={k: values[k] for k in ("max_length", "doc_stride", "max_answer_length")},
+        **(record or {}),
     ).save(target)
     return target
 

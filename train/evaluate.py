@@ -316,7 +316,8 @@ def main(argv: list[str] | None = None) -> int:
             from qa_core.no_answer import degenerate_warning
 
             share = metrics["no_answer_share_of_answerable"]
-            print("WARNING: " + degenerate_warning(share, "this data"))
+            print("WARNING: " + degenerate_warning(share, "this data",
+                                                   metrics.get("no_answer_auc")))
     if metrics.get("span_quality"):
         print("\nSpan quality (answerable questions, no-answer off):\n")
         print(format_table(metrics["span_quality"]))

@@ -49,6 +49,7 @@ class TrainingRecord:
     null_threshold_source: str | None = None  # where the threshold was tuned (or "given")
     no_answer_share: float | None = None  # "no answer" share of answerable evaluation questions
     degenerate_no_answer: bool = False  # that share is >= 90%: the app must say so
+    no_answer_auc: float | None = None  # how well no-answer scores rank unanswerable first
     span_metrics: dict[str, dict] = field(default_factory=dict)  # answerable, no-answer off
     settings: dict = field(default_factory=dict)  # windows, optimiser, batch, precision, ...
     train_runtime_s: float | None = None
@@ -186,7 +187,7 @@ def _no_answer_text(record: TrainingRecord) -> str:
     )
     if record.degenerate_no_answer and record.no_answer_share is not None:
         text += "\n\n> **Warning.** " + degenerate_warning(
-            record.no_answer_share, "the evaluation set"
+            record.no_answer_share, "the evaluation set", record.no_answer_auc
         )
     return text
 

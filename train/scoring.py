@@ -20,6 +20,7 @@ from qa_core.no_answer import (
     best_null_threshold,
     degenerate_warning,
     is_degenerate,
+    no_answer_auc,
     no_answer_share,
     predictions_at,
 )
@@ -45,6 +46,7 @@ class Scores:
     no_answer_share: float | None = None  # "no answer" share of the answerable questions
     span_metrics: dict[str, dict] | None = None  # answerable questions, no-answer switched off
     references: Mapping[str, Sequence[str]] | None = None  # the gold answers scored against
+    no_answer_auc: float | None = None  # how well the null margin ranks unanswerable first
 
     @property
     def degenerate(self) -> bool:
@@ -53,7 +55,9 @@ class Scores:
 
     def warning(self, where: str = "this set") -> str | None:
         """The degenerate-threshold warning, or None when the threshold is fine."""
-        return degenerate_warning(self.no_answer_share, where) if self.degenerate else None
+        if not self.degenerate:
+            return None
+        return degenerate_warning(self.no_answer_share, where, self.no_answer_auc)
 
     def threshold_info(self) -> dict:
         """What ``metrics.json`` and ``viqa_training.json`` say about the threshold."""
@@ -62,6 +66,7 @@ class Scores:
             "null_threshold_source": self.threshold_source,
             "no_answer_share_of_answerable": self.no_answer_share,
             "degenerate_no_answer": self.degenerate,
+            "no_answer_auc": self.no_answer_auc,
         }
 
     def flat(self) -> dict[str, float]:
@@ -78,6 +83,8 @@ class Scores:
         if self.no_answer_share is not None:
             out["no_answer_share_of_answerable"] = self.no_answer_share
             out["degenerate_no_answer"] = float(self.degenerate)
+        if self.no_answer_auc is not None:
+            out["no_answer_auc"] = self.no_answer_auc
         return out
 
 
@@ -109,8 +116,9 @@ def score_results(
     :data:`TUNED_HERE`; pass a threshold (and where it came from, ``threshold_source``) to
     score a fixed one.
     """
-    threshold = source = share = None
+    threshold = source = share = auc = None
     if allow_no_answer:
+        auc = no_answer_auc(results, references)
         if null_threshold is None:
             threshold, source = best_null_threshold(results, references, tune_for)[0], TUNED_HERE
         else:
@@ -126,6 +134,7 @@ def score_results(
         share,
         span_quality(results, references),
         references=references,
+        no_answer_auc=auc,
     )
 
 

@@ -85,8 +85,10 @@ class AskHandlers:
             context, question, checkpoint, progress, **given)
         outcome, *shown = render_prediction(pred)
         line = settings_line(options, reader.defaults, reader.defaults_source, reader.precision)
+        # What the user must know about these answers: an untrained head, a degenerate threshold.
+        cautions = "".join(f"\n\n> ⚠ {display.escape_markdown(w)}" for w in pred.warnings)
         return (
-            f"{outcome}\n\n<small>{html.escape(line, quote=False)}</small>",
+            f"{outcome}{cautions}\n\n<small>{html.escape(line, quote=False)}</small>",
             *shown,
             display.span_score_map(pred.tokens, pred.answers, options.max_answer_length),
             self.checkpoint_info(checkpoint),
