@@ -94,8 +94,14 @@ def main() -> None:
         times[mode] = time.perf_counter() - t
         texts = {i: p.best_text for i, p in zip(ids, preds[mode])}
         scores[mode] = compute_metrics(refs, texts)
+        # Span quality: the answerable questions, best span always given (no-answer off).
+        spans = {i: p.answers[0].text if p.answers else ""
+                 for i, p in zip(ids, preds[mode]) if any(refs[i])}
+        span = compute_metrics({i: refs[i] for i in spans}, spans)
+        scores[mode].update(span_em=span["exact_match"], span_f1=span["f1"])
         print(f"  {mode:>8} ({reader.precision}): EM {scores[mode]['exact_match']:.2f}  "
-              f"F1 {scores[mode]['f1']:.2f}  time {times[mode]:.1f} s")
+              f"F1 {scores[mode]['f1']:.2f}  span EM {span['exact_match']:.2f}  "
+              f"span F1 {span['f1']:.2f}  time {times[mode]:.1f} s")
     base = scores["float32"]
     print("\nagainst float32 (targets: same best >= 98%, |dEM| and |dF1| <= 0.5, same no-answer"
           " >= 98%)")
@@ -105,8 +111,10 @@ def main() -> None:
         d_f1 = scores[mode]["f1"] - base["f1"]
         ok = (same_best >= TARGETS["same_best"] and same_null >= TARGETS["same_null"]
               and max(abs(d_em), abs(d_f1)) <= TARGETS["delta"])
+        d_span = scores[mode]["span_f1"] - base["span_f1"]
         print(f"  {mode:>8}: same best answer {same_best:.1f}%  dEM {d_em:+.2f}  dF1 {d_f1:+.2f}"
-              f"  same no-answer {same_null:.1f}%  speed {times['float32'] / times[mode]:.2f}x"
+              f"  (span dF1 {d_span:+.2f})  same no-answer {same_null:.1f}%"
+              f"  speed {times['float32'] / times[mode]:.2f}x"
               f"  -> targets {'met' if ok else 'NOT met'}")
 
 
