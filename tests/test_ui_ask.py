@@ -229,8 +229,9 @@ def test_a_degenerate_threshold_is_said_under_its_no_answer_with_the_best_spans(
         record=dict(no_answer_share=1.0, degenerate_no_answer=True, no_answer_auc=0.5),
     ))
     ask = AskHandlers(make_state(tmp_path))
-    outcome, _, _, table, *_ = ask.ask(CONTEXT, QUESTION, checkpoint)
+    outcome, _, _, table, *_, info = ask.ask(CONTEXT, QUESTION, checkpoint)
     assert outcome.startswith("### No answer")
+    assert "no-answer threshold is **degenerate**" in info
     plain = outcome.replace("\\", "")
     assert "no answer” to 100% of the answerable questions of its evaluation set" in plain \
         or '"no answer" to 100% of the answerable questions of its evaluation set' in plain

@@ -153,6 +153,10 @@ class AskHandlers:
         reader = self.app.loaded_reader(name)
         if reader is not None:
             parts.append(f"Loaded on {reader.device}; precision **{reader.precision}**.")
+            if reader.trained is not None and reader.trained.no_answer_warning:
+                parts.append("⚠ Its saved no-answer threshold is **degenerate**: it says \"no "
+                             "answer\" to almost every answerable question of its evaluation "
+                             "set (untick *Allow “no answer”* to see its best span as the answer).")
         else:
             parts.append(f"Not loaded yet; precision setting **{self.app.settings.dtype}** "
                          "(VIQA_DTYPE).")
