@@ -333,3 +333,15 @@ def test_threshold_is_tuned_on_held_out_training_passages(tiny_checkpoints, tmp_
     metrics0 = train(parse_args(tiny_run(tiny_checkpoints["unigram"], out0, *short,
                                          "--threshold-split", "0")))
     assert metrics0["eval_null_threshold_source"] == TUNED_HERE
+
+
+def test_training_logs_carry_no_model_shard_bars():
+    import transformers
+
+    from train.finetune import setup_logging
+
+    try:
+        setup_logging(True)
+        assert not transformers.utils.logging.is_progress_bar_enabled()
+    finally:
+        transformers.utils.logging.enable_progress_bar()

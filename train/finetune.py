@@ -526,6 +526,9 @@ def setup_logging(is_main: bool) -> None:
     )
     transformers.utils.logging.set_verbosity_warning()
     datasets.utils.logging.set_verbosity_warning()
+    # transformers' own bars ("Writing model shards" on every save) are noise between the log
+    # lines; the Trainer's progress bar (--disable-tqdm) and the data bars are not affected.
+    transformers.utils.logging.disable_progress_bar()
 
 
 def main(argv: list[str] | None = None) -> int:
