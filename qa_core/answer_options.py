@@ -169,7 +169,9 @@ def _degenerate_warning(record: dict) -> str | None:
     share = record.get("no_answer_share")
     if not record.get("degenerate_no_answer") or share is None:
         return None
-    where = f"its evaluation set (threshold {float(record['null_threshold']):g})"
+    threshold = record.get("null_threshold")
+    where = "its evaluation set" + (f" (threshold {float(threshold):g})" if threshold is not None
+                                    else "")
     return degenerate_warning(float(share), where, record.get("no_answer_auc"))
 
 
