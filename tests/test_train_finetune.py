@@ -66,6 +66,12 @@ def test_tiny_model_memorises_the_sample(tiny_checkpoints, tmp_path):
         "metrics.json",
         "predictions_detail.jsonl",  # train.evaluate's per-question analysis
     }
+    # Training's own evaluation gets the same files and analysis as train.evaluate's.
+    assert {p.name for p in (out / "eval").iterdir()} == {
+        p.name for p in (tmp_path / "after").iterdir()}
+    own = json.loads((out / "eval" / "metrics.json").read_text(encoding="utf-8"))
+    assert {"by_question_type", "calibration", "no_answer_curve"} <= set(own)
+    assert own["mlqa-vi"]["f1"] == pytest.approx(metrics["eval_mlqa_vi_f1"])
 
     reader = load_reader(str(out), device="cpu", dtype="float32")
     prediction = reader.answer(
@@ -345,3 +351,15 @@ def test_training_logs_carry_no_model_shard_bars():
         assert not transformers.utils.logging.is_progress_bar_enabled()
     finally:
         transformers.utils.logging.enable_progress_bar()
+
+
+def test_a_failed_analysis_costs_only_the_analysis(caplog):
+    import logging
+    from types import SimpleNamespace
+
+    from train.finetune import _analysis
+
+    broken = SimpleNamespace(eval_features={}, eval_examples={})  # no example ids at all
+    with caplog.at_level(logging.ERROR, logger="train.finetune"):
+        assert _analysis(broken, {}, None) is None
+    assert "scores are written without it" in caplog.text

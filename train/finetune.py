@@ -274,7 +274,7 @@ def _train(cfg: FinetuneConfig) -> dict:
         from train.scoring import format_table
 
         if scores is not None:
-            write_outputs(output_dir / "eval", scores, results)
+            write_outputs(output_dir / "eval", scores, results, _analysis(data, results, scores))
             logger.info("Evaluation:\n%s", format_table(scores.metrics))
             if scores.span_metrics:
                 logger.info(
@@ -479,6 +479,34 @@ def _record(cfg: FinetuneConfig, data: QAData, result, scores, threshold, hub_ta
         finished_at=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         hub_model_id=hub_target.repo_id if hub_target else None,
     )
+
+
+def _analysis(data: QAData, results, scores):
+    """What ``train.evaluate`` adds to its files (breakdowns by question type, answer length
+    and windows, calibration, the no-answer curve), for training's own evaluation; None, with
+    the reason logged, when it cannot be had: the evaluation files are written either way."""
+    from collections import Counter
+
+    from qa_core.analysis import analyse
+    from qa_core.types import Prediction
+
+    try:
+        windows = Counter(data.eval_features["example_id"])
+        examples = data.eval_examples
+        texts = dict(zip(examples["id"], zip(examples["question"], examples["context"])))
+        predictions = {
+            qid: Prediction(
+                answers=res.answers, no_answer=res.no_answer, null_score=res.null_score,
+                null_probability=res.null_probability, question=texts[qid][0],
+                context=texts[qid][1], n_windows=windows[qid],
+            )
+            for qid, res in results.items()
+        }
+        return analyse(predictions, scores.references or {}, scores.predictions,
+                       null_threshold=scores.null_threshold)
+    except Exception:  # an analysis is a bonus: never lose the evaluation for it
+        logger.exception("The evaluation's analysis failed; its scores are written without it.")
+        return None
 
 
 def _final_evaluation(trainer):
