@@ -187,10 +187,14 @@ def run_viqa(budget: Budget, model: Path, out: Path, cache: Path, extra: list[st
 
 
 def null_margin_of(entries: list[dict]) -> float:
-    """Null score - best span score of one question's n-best list (``inf``: no span)."""
-    null = next((e["score"] for e in entries if e["start"] < 0), -math.inf)
-    best = next((e["score"] for e in entries if e["start"] >= 0), None)
-    return math.inf if best is None else null - best
+    """``qa_core.no_answer.null_margin`` of one question's ``nbest_predictions.json`` list
+    (spans first, best first; the null entry has start -1)."""
+    from qa_core.no_answer import null_margin
+    from qa_core.types import Answer, SpanResult
+
+    spans = [Answer(**e) for e in entries if e["start"] >= 0]
+    null = next((e["score"] for e in entries if e["start"] < 0), None)
+    return null_margin(SpanResult(answers=spans[:1], null_score=null))
 
 
 # --- notebook --------------------------------------------------------------------------------
