@@ -1,19 +1,21 @@
 """Dynamic int8 quantization of a reader's model for CPUs (the ``dtype="int8"`` mode).
 
-The encoder's linear layers, where nearly all of the time goes, become PyTorch's dynamically
-quantized ``Linear``: int8 weights with one scale per output channel, activations quantized per
-batch at run time, run by fbgemm's AVX2/AVX512-VNNI kernels on x86 (qnnpack on ARM). The
+The encoder's linear layers, where nearly all of the time goes, get int8 weights with one
+scale per output channel; their inputs are quantized to int8 at run time, **one scale and zero
+point per token** (``PerTokenInt8Linear``), and multiplied by ``torch._int_mm`` (oneDNN's int8
+GEMM: AVX512-VNNI, AVX-VNNI or AVX2). Where that is missing, ``torch.ao``'s dynamic ``Linear``
+(one activation scale per batch, fbgemm on x86, qnnpack on ARM) takes its place. The
 embeddings, layer norms and the 2-logit QA head stay float32. The embedding table is left as
 loaded: memory-mapped from the checkpoint, only the rows a question uses are ever read, so
 quantizing it (reading all 250,002 rows of XLM-R's) would cost memory rather than save it.
 
-Chosen by measurement (the README's *Precision* has the table): PyTorch's own ``torch.ao``
-dynamic quantization (3.2-4.1x float32's forward) is as fast as ONNX Runtime's quantized
-export (4.0x) and needs no extra package, export step or on-disk cache; torchao 0.18's
-``Int8DynamicActivationInt8WeightConfig`` was slower than float32 (0.85x). ``auto`` does not
-pick int8 yet: on a trained model its best answer matches float32's less often than the 98%
-asked (``benchmarks/bench_agreement.py``).
-"""
+Chosen by measurement (the README's *Precision* has the tables): on the trained quality model
+per-token scales give float32's best answer for 91% of UIT-ViQuAD dev questions, one scale per
+batch for 74%; per-token runs at 1.8x float32 on a base-size model, per-batch at 2.2x. PyTorch's
+own int8 matmuls are as fast as ONNX Runtime's quantized export and need no extra package,
+export step or on-disk cache; torchao 0.18's ``Int8DynamicActivationInt8WeightConfig`` was
+slower than float32 (0.85x). ``auto`` does not pick int8: neither reaches the 98% agreement
+asked (``benchmarks/bench_agreement.py``)."""
 
 from __future__ import annotations
 
@@ -56,6 +58,60 @@ def cpu_has_vnni() -> bool:
     return "avx512_vnni" in flags or "avx_vnni" in flags
 
 
+class PerTokenInt8Linear(nn.Module):
+    """A linear layer with int8 weights (one scale per output channel) whose input is
+    quantized to int8 **per token** (one scale and zero point per row) at run time, and
+    multiplied by ``torch._int_mm`` (oneDNN's s8s8 GEMM: AVX512-VNNI, AVX-VNNI or AVX2).
+
+    Per-token scales are what keep int8's answers close to float32's: one scale for the
+    whole batch (``torch.ao``'s dynamic ``Linear``) lets a single outlier token coarsen
+    every other token. Measured on the trained quality model, the best answer matched
+    float32's for 92% of dev questions instead of 72-74% (``benchmarks/bench_agreement.py``).
+    Holds no float copy of the weight; thread-safe (``forward`` keeps no state).
+    """
+
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None):
+        super().__init__()
+        w = weight.detach().float()
+        scale = w.abs().amax(dim=1).clamp(min=1e-12) / 127.0
+        q = torch.round(w / scale[:, None]).clamp_(-127, 127).to(torch.int8)
+        self.in_features, self.out_features = w.shape[1], w.shape[0]
+        self.register_buffer("weight_int8", q)  # out × in, like nn.Linear's weight
+        self.register_buffer("weight_scale", scale)
+        # sum over the input of each output channel's int8 weights: the zero-point correction
+        self.register_buffer("weight_sum", q.sum(dim=1, dtype=torch.int32).float())
+        self.register_buffer("bias", None if bias is None else bias.detach().float().clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shape = x.shape
+        x2 = x.reshape(-1, shape[-1]).float()
+        lo, hi = torch.aminmax(x2, dim=1, keepdim=True)
+        scale = (hi.clamp(min=0) - lo.clamp(max=0)).clamp_(min=1e-12).div_(255.0)
+        zero = torch.round(lo.clamp(max=0).div(scale)).neg_().sub_(128.0)  # lo → -128
+        q = torch.round(x2 / scale).add_(zero).clamp_(-128, 127).to(torch.int8)
+        out = torch._int_mm(q, self.weight_int8.t()).float()
+        out.addr_(zero.view(-1), self.weight_sum, alpha=-1.0)
+        out.mul_(scale).mul_(self.weight_scale)
+        if self.bias is not None:
+            out.add_(self.bias)
+        return out.view(*shape[:-1], self.out_features)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, per-token int8"
+
+
+@functools.cache
+def per_token_supported() -> bool:
+    """Whether this PyTorch multiplies int8 matrices on the CPU (``torch._int_mm``) and gets
+    the right answer; where not, int8 uses ``torch.ao``'s per-batch dynamic ``Linear``."""
+    try:
+        a = torch.arange(-64, 64, dtype=torch.int8).repeat(24, 1)[:, :64]
+        b = torch.ones(64, 8, dtype=torch.int8)
+        return bool(torch.equal(torch._int_mm(a, b), a.int() @ b.int()))
+    except Exception:  # any failure means "not here"
+        return False
+
+
 @functools.cache
 def _full_range_linear() -> type:
     """PyTorch's dynamic int8 ``Linear`` quantizing activations to 8 bits instead of 7: on a
@@ -71,8 +127,11 @@ def _full_range_linear() -> type:
     return FullRangeDynamicLinear
 
 
-def _quantized_linear(module: nn.Linear) -> nn.Module:
-    """The dynamic int8 twin of ``module``, which is left as it was."""
+def _quantized_linear(module: nn.Module) -> nn.Module:
+    """The int8 twin of ``module``, which is left as it was: per-token where
+    ``torch._int_mm`` runs, else ``torch.ao``'s dynamic ``Linear``."""
+    if per_token_supported():
+        return PerTokenInt8Linear(module.weight, module.bias)
     from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
     from torch.ao.quantization import per_channel_dynamic_qconfig
 
@@ -216,10 +275,17 @@ class ReplacedWeights:
 
 
 def int8_linear_count(model: nn.Module) -> int:
-    """How many dynamic int8 linear layers ``model`` holds (0 for a float model)."""
+    """How many int8 linear layers ``model`` holds (0 for a float model)."""
     from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
 
-    return sum(isinstance(m, DynamicLinear) for m in model.modules())
+    return sum(isinstance(m, (PerTokenInt8Linear, DynamicLinear)) for m in model.modules())
+
+
+def int8_activation_scales(model: nn.Module) -> str:
+    """``"token"`` when ``model``'s int8 layers quantize activations per token, else
+    ``"batch"`` (``torch.ao``'s dynamic ``Linear``, where ``torch._int_mm`` is missing)."""
+    per_token = any(isinstance(m, PerTokenInt8Linear) for m in model.modules())
+    return "token" if per_token else "batch"
 
 
 def int8_or_float32(model: nn.Module, checkpoint: str = "") -> tuple[nn.Module, torch.dtype]:

@@ -52,9 +52,9 @@ _DTYPES = {
 }
 # What ``auto`` picks on a CPU, by whether it computes bf16 natively; from the measurements of
 # benchmarks/bench_reader.py (speed) and bench_agreement.py (answers of a trained model), see
-# the README's precision section. int8 is faster than both (3.4x the 4.57 pipeline vs 2.4x
-# and 1.6x) but gave float32's best answer for only 76% of dev questions on the trained
-# benchmark model (target 98%), so it waits for a model on which it agrees.
+# the README's precision section. int8 is the fastest where bf16 is not native, but gave
+# float32's best answer for only 91% of dev questions on the trained benchmark model (bf16:
+# 98.3%; target 98%), so it waits for a quantization that agrees.
 AUTO_CPU_NATIVE_BF16 = "bfloat16"
 AUTO_CPU_OTHER = "float32"
 
@@ -229,7 +229,10 @@ class Reader:
         elsewhere`` (the CPU half-precision mode)."""
         name = str(self.dtype).replace("torch.", "")
         if name == "qint8":
-            return "int8 linear layers (dynamic), float32 elsewhere"
+            from qa_core.quantize import int8_activation_scales
+
+            scales = int8_activation_scales(self.model)
+            return f"int8 linear layers (dynamic, one scale per {scales}), float32 elsewhere"
         if _matmuls_only(self.device, self.dtype):
             return f"{name} matmuls, float32 elsewhere"
         return name

@@ -12,7 +12,9 @@ import torch
 from qa_core import reader as reader_mod
 from qa_core.quantize import (
     Int8FallbackWarning,
+    PerTokenInt8Linear,
     QuantizationError,
+    int8_activation_scales,
     int8_linear_count,
     quantize_int8,
     release_mapped_pages,
@@ -64,10 +66,8 @@ def test_int8_holds_int8_weights_and_no_float32_copy(readers):
     # Only the 2-logit head stays a float32 Linear; every other one became int8.
     assert _linears(int8.model) == ["qa_outputs"]
     assert int8_linear_count(int8.model) == len(float_linears) - 1
-    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
-
-    packed = [m.weight() for m in int8.model.modules() if isinstance(m, DynamicLinear)]
-    assert packed and {w.dtype for w in packed} == {torch.qint8}
+    held = [m.weight_int8 for m in int8.model.modules() if isinstance(m, PerTokenInt8Linear)]
+    assert len(held) == len(float_linears) - 1 and {w.dtype for w in held} == {torch.int8}
     # No float32 copy of them is left beside: the float parameters are exactly the
     # non-linear ones (embeddings, norms) and the head.
     quantized = [m for n, m in fp32.model.named_modules()
@@ -203,11 +203,47 @@ def test_replaced_weights_keep_the_pages_of_a_tied_weight(tmp_path):
     assert pages.release(other.weight)
 
 
+def test_per_token_linear_matches_float32_for_any_input_shape():
+    torch.manual_seed(0)
+    for bias in (True, False):
+        layer = torch.nn.Linear(64, 48, bias=bias)
+        int8 = PerTokenInt8Linear(layer.weight, layer.bias)
+        for shape in ((1, 64), (3, 5, 64), (17, 64)):
+            x = torch.randn(*shape) * 3 + 0.5  # not centred: the zero point matters
+            y = int8(x)
+            assert y.shape == (*shape[:-1], 48) and y.dtype == torch.float32
+            assert torch.allclose(y, layer(x), atol=0.06)
+
+
+def test_per_token_scales_keep_one_outlier_token_from_coarsening_the_others():
+    """The point of per-token scales: a token with huge activations (a real model has some)
+    costs the other tokens nothing, where one scale per batch would coarsen them all."""
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(64, 32)
+    int8 = PerTokenInt8Linear(layer.weight, layer.bias)
+    x = torch.randn(8, 64)
+    alone = (int8(x) - layer(x)).abs().max()
+    with_outlier = torch.cat([x, torch.full((1, 64), 500.0)])
+    assert torch.equal(int8(with_outlier)[:8], int8(x))
+    assert (int8(with_outlier)[:8] - layer(x)).abs().max() == alone
+
+
+def test_without_int_mm_int8_uses_torch_ao_dynamic_linear(monkeypatch):
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+
+    monkeypatch.setattr("qa_core.quantize.per_token_supported", lambda: False)
+    model = torch.nn.Sequential(torch.nn.Linear(16, 16), torch.nn.Linear(16, 2))
+    quantize_int8(model, keep=())
+    assert all(isinstance(m, DynamicLinear) for m in model) and int8_linear_count(model) == 2
+    assert int8_activation_scales(model) == "batch"
+
+
 @pytest.mark.parametrize("vnni", [True, False])
 def test_activations_use_8_bits_only_where_vnni_adds_in_32_bits(monkeypatch, vnni):
     from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
 
     monkeypatch.setattr("qa_core.quantize.cpu_has_vnni", lambda: vnni)
+    monkeypatch.setattr("qa_core.quantize.per_token_supported", lambda: False)
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.Linear(64, 2))
     x = torch.randn(8, 64)

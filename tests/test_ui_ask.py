@@ -246,7 +246,7 @@ def test_a_degenerate_threshold_is_said_under_its_no_answer_with_the_best_spans(
 
 
 @pytest.mark.parametrize(("dtype", "precision"), [
-    ("float32", "float32"), ("int8", "int8 linear layers (dynamic), float32 elsewhere")])
+    ("float32", "float32"), ("int8", "int8 linear layers (dynamic, one scale per token), float32 elsewhere")])
 def test_the_checkpoint_info_says_which_precision_is_in_force(trained, dtype, precision):
     _, checkpoint = trained
     fresh = AskHandlers(make_state(Path(checkpoint).parent, dtype=dtype))
