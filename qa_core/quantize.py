@@ -72,26 +72,38 @@ class PerTokenInt8Linear(nn.Module):
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None):
         super().__init__()
-        w = weight.detach().float()
-        scale = w.abs().amax(dim=1).clamp(min=1e-12) / 127.0
-        q = torch.round(w / scale[:, None]).clamp_(-127, 127).to(torch.int8)
+        w = weight.detach()
+        lo, hi = torch.aminmax(w, dim=1)  # no |w| temporary
+        scale = torch.maximum(-lo, hi).float().clamp(min=1e-12) / 127.0
+        # A few rows at a time: whole-matrix float temporaries, freed at once, leave the
+        # allocator holding hundreds of MB after a base-size model is quantized.
+        q = torch.empty(w.shape, dtype=torch.int8)
+        for i in range(0, w.shape[0], 64):
+            rows = w[i : i + 64].float() / scale[i : i + 64, None]
+            q[i : i + 64] = rows.round_().clamp_(-127, 127)
         self.in_features, self.out_features = w.shape[1], w.shape[0]
         self.register_buffer("weight_int8", q)  # out × in, like nn.Linear's weight
         self.register_buffer("weight_scale", scale)
-        # sum over the input of each output channel's int8 weights: the zero-point correction
-        self.register_buffer("weight_sum", q.sum(dim=1, dtype=torch.int32).float())
+        # each output channel's int8 weights summed over the input, times its scale: the
+        # zero-point correction
+        self.register_buffer("weight_sum_scaled", q.sum(dim=1, dtype=torch.int32) * scale)
         self.register_buffer("bias", None if bias is None else bias.detach().float().clone())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         shape = x.shape
         x2 = x.reshape(-1, shape[-1]).float()
+        # Each row's range [lo, hi] (always holding 0) onto -128..127. In-place steps and a
+        # multiply by the reciprocal: on 2 cores these elementwise passes cost as much as
+        # the int8 product itself.
         lo, hi = torch.aminmax(x2, dim=1, keepdim=True)
-        scale = (hi.clamp(min=0) - lo.clamp(max=0)).clamp_(min=1e-12).div_(255.0)
-        zero = torch.round(lo.clamp(max=0).div(scale)).neg_().sub_(128.0)  # lo → -128
-        q = torch.round(x2 / scale).add_(zero).clamp_(-128, 127).to(torch.int8)
+        scale = (hi.clamp_(min=0) - lo.clamp_(max=0)).clamp_(min=1e-12).div_(255.0)
+        inverse = scale.reciprocal()
+        zero = torch.round(lo * inverse).neg_().sub_(128.0)  # lo → -128
+        q = torch.addcmul(zero, x2, inverse).round_().clamp_(-128, 127).to(torch.int8)
         out = torch._int_mm(q, self.weight_int8.t()).float()
-        out.addr_(zero.view(-1), self.weight_sum, alpha=-1.0)
-        out.mul_(scale).mul_(self.weight_scale)
+        # (q - zero) @ w = q @ w - zero * (sum of w over the input), in float, scaled
+        out.mul_(self.weight_scale).addr_(zero.view(-1), self.weight_sum_scaled, alpha=-1.0)
+        out.mul_(scale)
         if self.bias is not None:
             out.add_(self.bias)
         return out.view(*shape[:-1], self.out_features)
