@@ -11,7 +11,7 @@ quantizing it (reading all 250,002 rows of XLM-R's) would cost memory rather tha
 
 Chosen by measurement (the README's *Precision* has the tables): on the trained quality model
 per-token scales give float32's best answer for 91% of UIT-ViQuAD dev questions, one scale per
-batch for 74%; per-token runs at 1.8x float32 on a base-size model, per-batch at 2.2x. PyTorch's
+batch for 74%; per-token runs at 1.8x float32 on a base-size model, per-batch at 2.4x. PyTorch's
 own int8 matmuls are as fast as ONNX Runtime's quantized export and need no extra package,
 export step or on-disk cache; torchao 0.18's ``Int8DynamicActivationInt8WeightConfig`` was
 slower than float32 (0.85x). ``auto`` does not pick int8: neither reaches the 98% agreement
@@ -66,7 +66,7 @@ class PerTokenInt8Linear(nn.Module):
     Per-token scales are what keep int8's answers close to float32's: one scale for the
     whole batch (``torch.ao``'s dynamic ``Linear``) lets a single outlier token coarsen
     every other token. Measured on the trained quality model, the best answer matched
-    float32's for 92% of dev questions instead of 72-74% (``benchmarks/bench_agreement.py``).
+    float32's for 91% of dev questions instead of 74% (``benchmarks/bench_agreement.py``).
     Holds no float copy of the weight; thread-safe (``forward`` keeps no state).
     """
 
