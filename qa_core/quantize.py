@@ -139,7 +139,7 @@ def _full_range_linear() -> type:
     return FullRangeDynamicLinear
 
 
-def _quantized_linear(module: nn.Module) -> nn.Module:
+def _quantized_linear(module: nn.Linear) -> nn.Module:
     """The int8 twin of ``module``, which is left as it was: per-token where
     ``torch._int_mm`` runs, else ``torch.ao``'s dynamic ``Linear``."""
     if per_token_supported():
