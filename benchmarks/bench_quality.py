@@ -64,7 +64,7 @@ VIQA_PRESET = "small-encoder"
 @dataclass(frozen=True)
 class Budget:
     """What every configuration gets: data, windows, epochs and seed; the learning rate and
-    batch are the notebook's (viqa's come from its preset)."""
+    batch are the notebook's (viqa's come from its preset unless ``viqa_budget_optimiser``)."""
 
     train_questions: int | None  # None: all of train.json
     eval_questions: int | None  # None: all of dev.json
@@ -74,6 +74,8 @@ class Budget:
     batch_size: int  # the notebook's
     doc_stride: int = 128
     seed: int = 42
+    # viqa trains at this learning rate and batch too, not at its preset's
+    viqa_budget_optimiser: bool = False
     # train.finetune arguments that viqa gets on top of its preset at this budget
     viqa_args: tuple[str, ...] = ()
 
@@ -90,9 +92,8 @@ BUDGETS = {
     # about 2 minutes of training on one H100). With the data and epochs to learn "no answer",
     # viqa keeps every answerless window and trains at the common recipe for this encoder
     # (lr 1e-4, batch 32) instead of the CPU preset's.
-    "gpu": Budget(None, None, 8, 384, 1e-4, 32, viqa_args=(
-        "--learning-rate", "1e-4", "--per-device-train-batch-size", "32",
-        "--null-window-rate", "1", "--unanswerable-window-rate", "1")),
+    "gpu": Budget(None, None, 8, 384, 1e-4, 32, viqa_budget_optimiser=True,
+                  viqa_args=("--null-window-rate", "1", "--unanswerable-window-rate", "1")),
 }
 
 
@@ -166,6 +167,9 @@ def viqa_argv(budget: Budget, model: Path, out: Path, cache: Path, extra: list[s
         argv += ["--max-train-samples", str(budget.train_questions)]
     if budget.eval_questions:
         argv += ["--max-eval-samples", str(budget.eval_questions)]
+    if budget.viqa_budget_optimiser:
+        argv += ["--learning-rate", str(budget.learning_rate),
+                 "--per-device-train-batch-size", str(budget.batch_size)]
     return argv + list(budget.viqa_args) + extra
 
 
