@@ -1,5 +1,10 @@
 """viqa's engine: Vietnamese extractive question answering, shared by the app and training.
 
+The package reads top-down, one stage per module or package: ``data`` (any source → one flat
+schema), ``windows`` (question + context → token windows), ``model`` (loading a checkpoint,
+precision), ``spans`` (logits → ranked answer spans), ``reader`` (all of it behind one call),
+``evaluation`` (metrics and the analysis of an evaluation). What users call is exported here.
+
 >>> from qa_core import load_reader                                # doctest: +SKIP
 >>> reader = load_reader("deepset/xlm-roberta-base-squad2")        # doctest: +SKIP
 >>> reader.answer("Thủ đô của Việt Nam là gì?", "Hà Nội là thủ đô của Việt Nam.").best_text  # doctest: +SKIP
@@ -7,10 +12,12 @@
 """
 
 from qa_core.answer_options import AnswerOptions
+from qa_core.data import LoadedSource, load_source
 from qa_core.errors import (
     BrokenCheckpointError,
     CheckpointError,
     CheckpointNotFoundError,
+    DatasetFormatError,
     GatedCheckpointError,
     HubUnreachableError,
     InputError,
@@ -18,13 +25,17 @@ from qa_core.errors import (
     NotAQAModelError,
     QAError,
     SlowTokenizerError,
+    SourceError,
+    SourceUnavailableError,
+    UnknownSourceError,
+    UnknownSplitError,
+    UnlabelledDataError,
     UntrainedHeadWarning,
 )
-from qa_core.question_types import question_type
-from qa_core.reader import Reader, clear_reader_cache, load_reader
-from qa_core.spans import SpanOptions, find_spans, find_spans_batch, postprocess_predictions
-from qa_core.types import Answer, Prediction, SpanResult, TokenScore
-from qa_core.windows import WindowConfig, prepare_eval_features, prepare_train_features
+from qa_core.evaluation.metrics import compute_metrics
+from qa_core.evaluation.question_types import question_type
+from qa_core.reader import Reader, load_reader
+from qa_core.types import Answer, Prediction, TokenScore
 
 __all__ = [
     "Answer",
@@ -32,26 +43,26 @@ __all__ = [
     "BrokenCheckpointError",
     "CheckpointError",
     "CheckpointNotFoundError",
+    "DatasetFormatError",
     "GatedCheckpointError",
     "HubUnreachableError",
     "InputError",
     "InvalidHubIdError",
+    "LoadedSource",
     "NotAQAModelError",
     "Prediction",
     "QAError",
     "Reader",
     "SlowTokenizerError",
-    "SpanOptions",
-    "SpanResult",
+    "SourceError",
+    "SourceUnavailableError",
     "TokenScore",
+    "UnknownSourceError",
+    "UnknownSplitError",
+    "UnlabelledDataError",
     "UntrainedHeadWarning",
-    "WindowConfig",
-    "clear_reader_cache",
-    "find_spans",
-    "find_spans_batch",
+    "compute_metrics",
     "load_reader",
-    "postprocess_predictions",
-    "prepare_eval_features",
-    "prepare_train_features",
+    "load_source",
     "question_type",
 ]

@@ -17,7 +17,7 @@ import numbers
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa_core.errors import InputError
+from qa_core.errors import InputError, Phrase
 from qa_core.spans import SpanOptions
 from qa_core.windows import WindowConfig
 
@@ -41,7 +41,8 @@ def _whole_number(name: str, value) -> int:
         and float(value).is_integer()
     ):
         return int(value)
-    raise InputError(f"{name}={value!r} must be a whole number (e.g. {name}=5).")
+    raise InputError("{name}={value!r} must be a whole number (e.g. {name}=5).", name=name,
+                     value=value)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class AnswerOptions:
         if not isinstance(self.allow_no_answer, bool):
             if type(self.allow_no_answer).__name__ != "bool_":  # numpy's bool
                 raise InputError(
-                    f"allow_no_answer={self.allow_no_answer!r} must be True or False."
+                    "allow_no_answer={value!r} must be True or False.", value=self.allow_no_answer
                 )
             object.__setattr__(self, "allow_no_answer", bool(self.allow_no_answer))
         threshold = self.null_threshold
@@ -72,17 +73,12 @@ class AnswerOptions:
             or not math.isfinite(threshold)
         ):
             raise InputError(
-                f"null_threshold={threshold!r} must be a finite number (default 0.0; higher "
-                "answers more often, lower says 'no answer' more often)."
+                "null_threshold={value!r} must be a finite number (default 0.0; higher answers "
+                "more often, lower says 'no answer' more often).", value=threshold,
             )
         object.__setattr__(self, "null_threshold", float(threshold))
-        try:  # the range checks live with the settings they guard
-            self.windows()
-            self.spans()
-        except InputError:
-            raise
-        except ValueError as exc:
-            raise InputError(str(exc)) from exc
+        self.windows()  # the range checks live with the settings they guard
+        self.spans()
 
     def windows(self) -> WindowConfig:
         return WindowConfig(self.max_length, self.doc_stride, self.max_question_length)
@@ -97,8 +93,9 @@ class AnswerOptions:
         unknown = set(overrides) - {f.name for f in dataclasses.fields(self)}
         if unknown:
             raise InputError(
-                f"Unknown answer option(s) {', '.join(sorted(unknown))}; known: "
-                f"{', '.join(f.name for f in dataclasses.fields(self))}."
+                "Unknown answer option(s) {unknown}; known: {known}.",
+                unknown=", ".join(sorted(unknown)),
+                known=", ".join(f.name for f in dataclasses.fields(self)),
             )
         given = {k: v for k, v in overrides.items() if v is not None}
         return dataclasses.replace(self, **given) if given else self
@@ -130,7 +127,7 @@ class TrainedSettings:
     # where training tuned ``null_threshold`` (e.g. "held-out training passages"); a label only
     null_threshold_source: str | None = None
     # said when that threshold is degenerate ("no answer" to >= 90% of answerable questions)
-    no_answer_warning: str | None = None
+    no_answer_warning: Phrase | None = None
 
     def overrides(self) -> dict:
         """The settings the file gives, as ``AnswerOptions`` fields."""
@@ -164,28 +161,32 @@ def read_trained_settings(checkpoint: str | Path) -> TrainedSettings | None:
 def _degenerate_warning(record: dict) -> str | None:
     """The warning of a record whose threshold says "no answer" to almost every answerable
     evaluation question, naming that threshold."""
-    from qa_core.no_answer import degenerate_warning
+    from qa_core.evaluation.no_answer import degenerate_warning
 
     share = record.get("no_answer_share")
     if not record.get("degenerate_no_answer") or share is None:
         return None
     threshold = record.get("null_threshold")
-    where = "its evaluation set" + (f" (threshold {float(threshold):g})" if threshold is not None
-                                    else "")
+    where = (Phrase("its evaluation set (threshold {threshold:g})", threshold=float(threshold))
+             if threshold is not None else Phrase("its evaluation set"))
     return degenerate_warning(float(share), where, record.get("no_answer_auc"))
 
 
-def trained_defaults(trained: TrainedSettings | None) -> tuple[AnswerOptions, str]:
+LIBRARY_DEFAULTS = Phrase("library defaults")  # where options come from when not trained here
+
+
+def trained_defaults(trained: TrainedSettings | None) -> tuple[AnswerOptions, Phrase]:
     """The options ``trained`` makes the defaults, and where they come from
     (``"as trained (viqa_training.json)"``, or ``"library defaults"`` for ``None``)."""
     if trained is None:
-        return AnswerOptions(), "library defaults"
-    return AnswerOptions().with_overrides(**trained.overrides()), f"as trained ({RECORD_FILE})"
+        return AnswerOptions(), LIBRARY_DEFAULTS
+    return (AnswerOptions().with_overrides(**trained.overrides()),
+            Phrase("as trained ({file})", file=RECORD_FILE))
 
 
 def checkpoint_defaults(
     checkpoint: str | Path, cache_dir: str | None = None
-) -> tuple[AnswerOptions, str]:
+) -> tuple[AnswerOptions, Phrase]:
     """The options a reader of ``checkpoint`` uses when a call does not give them, and where
     they come from (see :func:`trained_defaults`), without loading it: a local folder's
     record, or for a Hub id the record already in the Hub cache (a model pushed from here;

@@ -1,7 +1,7 @@
 """The reader: a checkpoint + tokenizer that turns questions and passages into ranked spans.
 
 ``load_reader`` loads any checkpoint with a fast tokenizer and a QA head (Hub id or local
-directory, see ``qa_core.loading``) once per process; ``Reader.answer`` runs all windows of a
+directory, see ``qa_core.model.loading``) once per process; ``Reader.answer`` runs all windows of a
 question in one batch under ``torch.inference_mode`` and hands the logits to the pure span
 search in ``spans``. A checkpoint trained here answers with the windows and no-answer threshold
 it saved (``reader.defaults``) unless a call says otherwise.
@@ -10,169 +10,34 @@ it saved (``reader.defaults``) unless a call says otherwise.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from qa_core.answer_options import AnswerOptions, read_trained_settings, trained_defaults
-from qa_core.errors import InputError
+from qa_core.answer_options import (
+    LIBRARY_DEFAULTS,
+    AnswerOptions,
+    read_trained_settings,
+    trained_defaults,
+)
+from qa_core.errors import InputError, Phrase
 from qa_core.heatmap import token_scores
-from qa_core.loading import _classify_load_error, load_checkpoint, load_components
+from qa_core.model.loading import load_checkpoint
+from qa_core.model.precision import (
+    default_device,
+    half_precision_matmuls,
+    inputs_to,
+    matmuls_only,
+    resolve_dtype,
+)
 from qa_core.spans import find_spans_batch, map_answer
 from qa_core.textnorm import is_blank, to_nfc
 from qa_core.types import Prediction, TokenScore
-from qa_core.windows import tokenize_windows
-
-# Re-exported: train.model and older callers import these from here.
-__all__ = [
-    "AnswerOptions",
-    "Reader",
-    "_classify_load_error",
-    "build_reader",
-    "clear_reader_cache",
-    "load_components",
-    "load_reader",
-    "validate_text",
-]
+from qa_core.windows import tokenize_windows, truncate_questions
 
 logger = logging.getLogger(__name__)
-
-_DTYPES = {
-    "float32": "float32",
-    "fp32": "float32",
-    "bfloat16": "bfloat16",
-    "bf16": "bfloat16",
-    "float16": "float16",
-    "fp16": "float16",
-    "int8": "int8",
-    "qint8": "int8",
-}
-# What ``auto`` picks on a CPU, by whether it computes bf16 natively; from the measurements of
-# benchmarks/bench_reader.py (speed) and bench_agreement.py (answers of a trained model), see
-# the README's precision section. int8 is the fastest where bf16 is not native, but gave
-# float32's best answer for only 91% of dev questions on the trained benchmark model (bf16:
-# 98.3%; target 98%), so it waits for a quantization that agrees.
-AUTO_CPU_NATIVE_BF16 = "bfloat16"
-AUTO_CPU_OTHER = "float32"
-
-
-# ---------------------------------------------------------------------------------------------
-# Device and precision
-# ---------------------------------------------------------------------------------------------
-def default_device() -> str:
-    """cuda, then Apple's mps, then cpu."""
-    import torch
-
-    if torch.cuda.is_available():
-        return "cuda"
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
-
-
-def cpu_has_native_bf16() -> bool:
-    """True when the CPU computes bfloat16 natively (AVX512-BF16 or AMX), where a bf16 forward
-    takes about half the float32 time; elsewhere bf16 is emulated and slower than float32.
-    ``VIQA_NO_NATIVE_BF16=1`` answers False, to stand in for CPUs without it (benchmarks)."""
-    if os.environ.get("VIQA_NO_NATIVE_BF16", "").strip() not in ("", "0"):
-        return False
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return any(f in flags.split() for f in ("avx512_bf16", "amx_bf16"))
-
-
-def default_dtype(device: str):
-    """The fastest precision the hardware runs natively at float32's answers: on a CPU,
-    ``AUTO_CPU_NATIVE_BF16`` or ``AUTO_CPU_OTHER`` (see the README's precision section)."""
-    import torch
-
-    if device.startswith("cuda"):
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    if device == "cpu":
-        name = AUTO_CPU_NATIVE_BF16 if cpu_has_native_bf16() else AUTO_CPU_OTHER
-        return torch.qint8 if name == "int8" else getattr(torch, name)
-    return torch.float32
-
-
-def dtype_name(dtype: str | None) -> str:
-    """The canonical name of a precision given as text (``"bf16"`` → ``"bfloat16"``;
-    ``None``/``""``/``"auto"`` → ``"auto"``), checked without importing torch, so that a
-    setting can be refused at start-up rather than at the first question."""
-    key = (dtype or "auto").strip().lower()
-    if key == "auto":
-        return "auto"
-    name = _DTYPES.get(key)
-    if name is None:
-        raise ValueError(
-            f"Unknown dtype {dtype!r}; use one of float32, bfloat16, float16, int8 or auto."
-        )
-    return name
-
-
-def resolve_dtype(dtype, device: str):
-    """``None`` → hardware default; strings like ``"bf16"`` or ``"float32"`` → torch dtypes
-    (``"int8"`` → ``torch.qint8``: dynamic int8 linear layers, CPU only)."""
-    import torch
-
-    if dtype is None or isinstance(dtype, str):
-        name = dtype_name(dtype)
-        if name == "auto":
-            return default_dtype(device)
-        dtype = torch.qint8 if name == "int8" else getattr(torch, name)
-    if dtype == torch.qint8 and device != "cpu":
-        raise ValueError(
-            f"dtype int8 runs on the CPU only, not on {device!r}; pass device='cpu', or "
-            "dtype='auto' for the device's own fastest precision."
-        )
-    return dtype
-
-
-def _inputs_to(dtype):
-    """A forward pre-hook casting a module's tensor inputs to ``dtype``."""
-
-    def hook(_module, args):
-        return tuple(a.to(dtype) if hasattr(a, "to") else a for a in args)
-
-    return hook
-
-
-def half_precision_matmuls(model, dtype):
-    """Run ``model``'s linear layers in ``dtype`` and everything else in float32 (CPU mode).
-
-    The matrix multiplies are where a CPU with AVX512-BF16/AMX gains (~0.55× the float32
-    time); the residual stream, layer norms, embeddings and the QA head stay float32, which
-    PyTorch's type promotion does by itself once a half-precision layer output meets a
-    float32 residual. Rounding only the matmul inputs keeps the best span the float32 one far
-    more often than a model cast whole (98.0% vs 94.9% of XQuAD-vi questions with random
-    weights, ``benchmarks/bench_reader.py``) and holds no float32 copy of the linear weights,
-    for ~8% more time.
-    """
-    import torch
-
-    from qa_core.quantize import ReplacedWeights
-
-    head = getattr(model, "qa_outputs", None)
-    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear) and m is not head]
-    pages = ReplacedWeights(model, linears)
-    for module in linears:
-        weight = module.weight.detach()  # the float32 storage, which .to() replaces
-        module.to(dtype)
-        pages.release(weight)  # no float32 copy left as mapped file pages beside the bf16 one
-        module.register_forward_pre_hook(_inputs_to(dtype))
-    return model
-
-
-def _matmuls_only(device: str, dtype) -> bool:
-    """Whether a reader in ``dtype`` on ``device`` keeps float32 weights and runs only its
-    matrix multiplies in half precision (the CPU mode, see ``half_precision_matmuls``)."""
-    import torch
-
-    return device == "cpu" and dtype in (torch.bfloat16, torch.float16)
 
 
 class Reader:
@@ -196,7 +61,7 @@ class Reader:
 
         self.checkpoint = checkpoint
         self.defaults = defaults if defaults is not None else AnswerOptions()
-        self.defaults_source = defaults_source or "library defaults"
+        self.defaults_source = defaults_source or LIBRARY_DEFAULTS
         self.warnings = tuple(warnings)
         self.trained = None  # the TrainedSettings behind ``defaults``; build_reader sets it
         self.device = device
@@ -204,10 +69,10 @@ class Reader:
         self.tokenizer = tokenizer
         half = self.dtype in (torch.bfloat16, torch.float16)
         if self.dtype == torch.qint8:  # float32 with one warning when it cannot be quantized
-            from qa_core.quantize import int8_or_float32  # imports torch: not at import time
+            from qa_core.model.quantize import int8_or_float32  # imports torch: not at import time
 
             self.model, self.dtype = int8_or_float32(model, checkpoint)
-        elif _matmuls_only(device, self.dtype):
+        elif matmuls_only(device, self.dtype):
             self.model = half_precision_matmuls(model.float(), self.dtype).eval()
         else:
             self.model = model.to(device=device, dtype=self.dtype).eval()
@@ -216,7 +81,7 @@ class Reader:
             # The 2-logit head in float32: reduced-precision logits are so coarse that distinct
             # spans tie; in float32 they rank like the float32 model's far more often.
             head.float()
-            head.register_forward_pre_hook(_inputs_to(torch.float32))
+            head.register_forward_pre_hook(inputs_to(torch.float32))
         self._input_names = set(tokenizer.model_input_names)
         self._lock = threading.Lock()  # one forward at a time: torch uses all cores anyway
 
@@ -224,18 +89,19 @@ class Reader:
         return f"Reader({self.checkpoint!r}, device={self.device!r}, dtype={self.dtype})"
 
     @property
-    def precision(self) -> str:
+    def precision(self) -> Phrase:
         """How the forward pass computes, e.g. ``float32`` or ``bfloat16 matmuls, float32
         elsewhere`` (the CPU half-precision mode)."""
         name = str(self.dtype).replace("torch.", "")
         if name == "qint8":
-            from qa_core.quantize import int8_activation_scales
+            from qa_core.model.quantize import int8_activation_scales
 
-            scales = int8_activation_scales(self.model)
-            return f"int8 linear layers (dynamic, one scale per {scales}), float32 elsewhere"
-        if _matmuls_only(self.device, self.dtype):
-            return f"{name} matmuls, float32 elsewhere"
-        return name
+            if int8_activation_scales(self.model) == "token":
+                return Phrase("int8 linear layers (dynamic, one scale per token), float32 elsewhere")
+            return Phrase("int8 linear layers (dynamic, one scale per batch), float32 elsewhere")
+        if matmuls_only(self.device, self.dtype):
+            return Phrase("{dtype} matmuls, float32 elsewhere", dtype=name)
+        return Phrase("{dtype}", dtype=name)
 
     def describe_defaults(self) -> str:
         """Which answer settings are in force when a call gives none, and where they come
@@ -254,11 +120,15 @@ class Reader:
         allow_no_answer: bool | None = None,
         null_threshold: float | None = None,
         max_question_length: int | None = None,
+        *,
+        include_tokens: bool = False,
     ) -> Prediction:
         """Ranked answer spans of ``question`` in ``context``; offsets index ``context`` as given.
 
         Options left at ``None`` come from ``self.defaults`` (the checkpoint's trained settings,
         else 5 answers of up to 30 tokens, windows of 384 tokens with stride 128, no-answer off).
+        ``include_tokens`` fills ``Prediction.tokens``, the per-token evidence a heatmap shows
+        (left out otherwise: most callers show none, and it costs time on long contexts).
         """
         options = self.defaults.with_overrides(
             top_n=top_n,
@@ -269,7 +139,8 @@ class Reader:
             null_threshold=null_threshold,
             max_question_length=max_question_length,
         )
-        return self._predict([question], [context], options, batch_size=None, progress=False)[0]
+        return self._predict([question], [context], options, batch_size=None, progress=False,
+                             include_tokens=include_tokens)[0]
 
     def answer_batch(
         self,
@@ -278,28 +149,35 @@ class Reader:
         *,
         batch_size: int = 32,
         progress: bool = False,
+        include_tokens: bool = False,
         **options,
     ) -> list[Prediction]:
         """``answer`` for many questions (same options, same defaults); windows run in
         batches of ``batch_size``."""
         if len(questions) != len(contexts):
             raise InputError(
-                f"Got {len(questions)} questions but {len(contexts)} contexts; pass one context "
-                "per question (repeat a context for several questions)."
+                "Got {questions} questions but {contexts} contexts; pass one context per "
+                "question (repeat a context for several questions).",
+                questions=len(questions), contexts=len(contexts),
             )
         return self._predict(
-            questions, contexts, self.defaults.with_overrides(**options), batch_size, progress
+            questions, contexts, self.defaults.with_overrides(**options), batch_size, progress,
+            include_tokens,
         )
 
     # ---- internals -----------------------------------------------------------------------
-    def _predict(self, questions, contexts, options: AnswerOptions, batch_size, progress):
+    def _predict(self, questions, contexts, options: AnswerOptions, batch_size, progress,
+                 include_tokens: bool):
         for q, c in zip(questions, contexts):
             validate_text(q, c)
         if not questions:
             return []
         window_cfg, span_opts = options.windows(), options.spans()
         norm_ctx = [to_nfc(c) for c in contexts]
-        norm_q = [to_nfc(q).text for q in questions]
+        # Cut here, not only inside the windows, to tell the user which questions were cut.
+        norm_q, cut = truncate_questions(
+            self.tokenizer, [to_nfc(q).text for q in questions], window_cfg.max_question_length
+        )
         enc = tokenize_windows(
             self.tokenizer,
             norm_q,
@@ -323,7 +201,9 @@ class Reader:
         predictions = []
         for ex, (res, norm) in enumerate(zip(results, norm_ctx)):
             rows = feature_example == ex
-            tokens = token_scores(start[rows], end[rows], offsets[rows], norm.text)
+            tokens = []
+            if include_tokens:
+                tokens = token_scores(start[rows], end[rows], offsets[rows], norm.text)
             if not norm.is_identity:
                 res.answers = [map_answer(a, norm) for a in res.answers]
                 tokens = [_map_token(t, norm) for t in tokens]
@@ -338,7 +218,11 @@ class Reader:
                     tokens=tokens,
                     n_windows=int(rows.sum()),
                     checkpoint=self.checkpoint,
-                    warnings=[*self.warnings, *self._no_answer_warning(res, options)],
+                    warnings=[
+                        *self.warnings,
+                        *(_truncated(norm_q[ex], options) if cut[ex] else ()),
+                        *self._no_answer_warning(res, options),
+                    ],
                 )
             )
         return predictions
@@ -385,6 +269,15 @@ class Reader:
         return starts, ends
 
 
+def _truncated(kept: str, options: AnswerOptions) -> tuple[Phrase]:
+    """What an answer to a question cut to ``options.max_question_length`` tokens must say."""
+    return (Phrase(
+        "The question is longer than {limit} tokens, so only its start was read: “{kept}”. "
+        "Shorten the question, or raise max_question_length.",
+        limit=options.max_question_length, kept=kept,
+    ),)
+
+
 def _map_token(token: TokenScore, norm) -> TokenScore:
     s, e = norm.to_original(token.start, token.end)
     s, e = int(s), int(e)
@@ -403,8 +296,8 @@ def validate_text(question, context) -> None:
     """Reject input no reader can answer, with a message that says what to change."""
     if not isinstance(question, str) or not isinstance(context, str):
         raise InputError(
-            f"Question and context must be text; got {type(question).__name__} and "
-            f"{type(context).__name__}."
+            "Question and context must be text; got {question} and {context}.",
+            question=type(question).__name__, context=type(context).__name__,
         )
     if is_blank(question):
         raise InputError("The question is empty: type a question about the passage.")
@@ -433,7 +326,7 @@ def build_reader(checkpoint: str | Path, device: str | None = None, dtype=None) 
     torch_dtype = resolve_dtype(dtype, device)
     # Matmuls-only and int8 readers load float32 weights; the Reader converts their linear
     # layers (int8: one at a time, giving back each float32 layer's memory as it goes).
-    converted = _matmuls_only(device, torch_dtype) or torch_dtype == torch.qint8
+    converted = matmuls_only(device, torch_dtype) or torch_dtype == torch.qint8
     loaded = load_checkpoint(str(checkpoint), torch.float32 if converted else torch_dtype)
     trained = read_trained_settings(loaded.record_dir) if loaded.record_dir else None
     defaults, source = trained_defaults(trained)

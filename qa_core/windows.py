@@ -53,52 +53,53 @@ class WindowConfig:
 
     def __post_init__(self) -> None:
         if self.max_length < 16:
-            raise ValueError(
-                f"max_length={self.max_length} is too small; use at least 16 (default 384)."
+            raise InputError(
+                "max_length={max_length} is too small; use at least 16 (default 384).",
+                max_length=self.max_length,
             )
         if self.max_question_length < 1:
-            raise ValueError("max_question_length must be at least 1 (default 64).")
+            raise InputError("max_question_length must be at least 1 (default 64).")
         room = self.max_length - self.max_question_length - _MAX_SPECIAL_TOKENS
         if room < 1:
-            raise ValueError(
-                f"max_length={self.max_length} leaves no room for the context after a question of "
-                f"up to max_question_length={self.max_question_length} tokens; raise max_length "
-                "or lower max_question_length."
+            raise InputError(
+                "max_length={max_length} leaves no room for the context after a question of up "
+                "to max_question_length={max_question_length} tokens; raise max_length or lower "
+                "max_question_length.",
+                max_length=self.max_length, max_question_length=self.max_question_length,
             )
         if not 0 <= self.doc_stride < room:
-            raise ValueError(
-                f"doc_stride={self.doc_stride} must be between 0 and {room - 1} (the context room "
-                f"left in a window of max_length={self.max_length} after a question of "
-                f"max_question_length={self.max_question_length} tokens); lower doc_stride "
-                "(default 128 with max_length 384)."
+            raise InputError(
+                "doc_stride={doc_stride} must be between 0 and {most} (the context room left in "
+                "a window of max_length={max_length} after a question of "
+                "max_question_length={max_question_length} tokens); lower doc_stride (default "
+                "128 with max_length 384).", doc_stride=self.doc_stride, most=room - 1,
+                max_length=self.max_length, max_question_length=self.max_question_length,
             )
 
 
 def truncate_questions(
     tokenizer, questions: Sequence[str], max_question_length: int
-) -> tuple[list[str], int]:
+) -> tuple[list[str], list[bool]]:
     """Strip leading whitespace and cut questions to ``max_question_length`` tokens.
 
     Leading spaces waste tokens and shift offsets; an over-long question would otherwise leave
-    no room for the context and make the tokenizer fail. Returns the questions and how many
-    were truncated.
+    no room for the context and make the tokenizer fail. Returns the questions and, for each,
+    whether it was cut (the reader tells the user so).
     """
     questions = [q.lstrip() for q in questions]
     with tokenizer_lock(tokenizer):
         enc = tokenizer(questions, add_special_tokens=False, return_offsets_mapping=True)
-    out, n_cut = [], 0
+    out, cut = [], []
     for q, offsets in zip(questions, enc["offset_mapping"]):
-        if len(offsets) > max_question_length:
-            q = q[: offsets[max_question_length - 1][1]]
-            n_cut += 1
-        out.append(q)
-    if n_cut:
+        cut.append(len(offsets) > max_question_length)
+        out.append(q[: offsets[max_question_length - 1][1]] if cut[-1] else q)
+    if any(cut):
         logger.warning(
             "%d question(s) longer than max_question_length=%d tokens were truncated.",
-            n_cut,
+            sum(cut),
             max_question_length,
         )
-    return out, n_cut
+    return out, cut
 
 
 def context_index(tokenizer) -> int:
@@ -122,7 +123,8 @@ def tokenize_windows(
     """
     if not getattr(tokenizer, "is_fast", False):
         raise InputError(
-            "Windows need a fast tokenizer (character offsets); load one with use_fast=True."
+            "Windows need a tokenizer that gives character offsets (a fast tokenizer); load one "
+            "with use_fast=True."
         )
     questions, _ = truncate_questions(tokenizer, questions, config.max_question_length)
     ctx = context_index(tokenizer)

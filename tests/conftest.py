@@ -6,21 +6,19 @@ import os
 from pathlib import Path
 
 import pytest
+from paths import SAMPLE, shared
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-REPO = Path(__file__).resolve().parent.parent
-SAMPLE = REPO / "assets" / "sample.vi.squad2.json"
-SHARED_XQUAD = REPO.parent / "shared" / "data" / "xquad.vi.json"
 
 
 @pytest.fixture(scope="session")
 def tiny_checkpoints(tmp_path_factory) -> dict[str, Path]:
     """One tiny random QA checkpoint per tokenizer family, saved like a real one."""
-    from qa_core.tiny_models import FAMILIES, TinyModelConfig, build_tiny_checkpoint
+    from qa_core.model.tiny import FAMILIES, TinyModelConfig, build_tiny_checkpoint
 
     root = tmp_path_factory.mktemp("tiny")
     return {
@@ -43,9 +41,7 @@ def sample_path() -> Path:
 @pytest.fixture(scope="session")
 def xquad_path() -> Path:
     """The real XQuAD-vi file from ../shared; tests using it skip on a user's machine."""
-    if not SHARED_XQUAD.exists():
-        pytest.skip(f"{SHARED_XQUAD} not found (../shared is only beside the repo in CI)")
-    return SHARED_XQUAD
+    return shared("data", "xquad.vi.json")
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
-from qa_core.tiny_models import sample_texts
+from qa_core.model.tiny import sample_texts
 
 HIDDEN = 32
 LAYERS = 2
