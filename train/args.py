@@ -21,8 +21,8 @@ from transformers import HfArgumentParser, TrainingArguments
 from transformers.trainer_utils import IntervalStrategy
 
 from qa_core.checkpoints import DEFAULT_MODELS_DIR
-from qa_core.reader import cpu_has_native_bf16
-from qa_core.tiny_models import FAMILIES
+from qa_core.model.precision import cpu_has_native_bf16
+from qa_core.model.tiny import FAMILIES
 from qa_core.windows import WindowConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
@@ -90,7 +90,7 @@ class ModelArguments:
 
 @dataclass
 class DataArguments:
-    """Where the questions come from (any ``qa_core.sources`` source) and how many to use."""
+    """Where the questions come from (any ``qa_core.data.sources`` source) and how many to use."""
 
     _argument_group_name = "data"
 

@@ -1,22 +1,31 @@
-"""Questions in, model features out: sources from ``qa_core.sources``, windows from
+"""Questions in, model features out: sources from ``qa_core.data.sources``, windows from
 ``qa_core.windows``. Nothing here cuts windows or places labels itself.
 
-Tokenized features are cached on disk under ``<cache>/features/``, keyed by the data's
-fingerprint, the tokenizer and the window settings, so a second run (or a resumed one, or the
-other processes of a distributed run) skips tokenization.
+Tokenized features are cached on disk under ``<cache>/features/``, keyed by everything that
+decides them: the data's fingerprint, the tokenizer, the window settings, and the code that cuts
+windows and places labels (:func:`features_code_key`). A second run (or a resumed one, or the
+other processes of a distributed run) skips tokenization; a change to that code never reads
+back windows the old code cut.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import marshal
+import sys
+import types
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import datasets
 from datasets.fingerprint import Hasher
 
-from qa_core.sources import UnlabelledDataError, default_cache_dir, labelled_only, load_source
+from qa_core.data.downloads import default_cache_dir
+from qa_core.data.schema import labelled_only
+from qa_core.data.sources import load_source
+from qa_core.errors import UnlabelledDataError
 from qa_core.windows import WindowConfig, prepare_eval_features, prepare_train_features
 from train.args import TrainConfigError
 
@@ -163,8 +172,45 @@ def _tokenizer_key(tokenizer) -> str:
     return Hasher.hash([state, type(tokenizer).__name__, tokenizer.padding_side])
 
 
-# Bumped when the features' columns change, so that no older cached file is read back.
-FEATURES_VERSION = 2
+def _stripped(code: types.CodeType) -> types.CodeType:
+    """``code`` without where it lives (file, line numbers), nested functions included: what
+    it does, not where it was written."""
+    consts = tuple(_stripped(c) if isinstance(c, types.CodeType) else c for c in code.co_consts)
+    return code.replace(co_filename="", co_firstlineno=1, co_linetable=b"",
+                        co_exceptiontable=code.co_exceptiontable, co_consts=consts)
+
+
+def _fingerprint(value) -> bytes | str | None:
+    """The part of a module attribute that decides what it does, or None for imports."""
+    if isinstance(value, types.FunctionType):
+        return marshal.dumps((_stripped(value.__code__), repr(value.__defaults__)))
+    if isinstance(value, type):
+        members = sorted((k, _fingerprint(v)) for k, v in vars(value).items()
+                         if isinstance(v, types.FunctionType))
+        fields = [(f.name, repr(f.default)) for f in dataclasses.fields(value)] if (
+            dataclasses.is_dataclass(value)) else []
+        return repr((members, fields))
+    if isinstance(value, (int, float, str, bytes, tuple, frozenset)):
+        return repr(value)
+    return None
+
+
+def features_code_key(modules=None) -> str:
+    """A hash of the code that decides the features: every function, class and constant of
+    ``qa_core.windows`` (windows, labels) and of this module (``train_features``), as they are
+    now in this process, whatever the files' paths or line numbers. Functions a module imports
+    count too: a new version of a library they come from only costs one re-tokenization."""
+    import qa_core.windows
+
+    parts = []
+    for module in modules or (qa_core.windows, sys.modules[__name__]):
+        for name, value in sorted(vars(module).items()):
+            if name.startswith("__"):
+                continue
+            fingerprint = _fingerprint(value)
+            if fingerprint is not None:
+                parts.append((module.__name__, name, fingerprint))
+    return Hasher.hash(parts)
 
 
 def _cache_file(
@@ -172,7 +218,8 @@ def _cache_file(
 ) -> str:
     # The dataset fingerprint is deterministic for the same source, split and slice.
     key = Hasher.hash(
-        [kind, FEATURES_VERSION, dataset._fingerprint, _tokenizer_key(tokenizer), asdict(config)]
+        [kind, features_code_key(), dataset._fingerprint, _tokenizer_key(tokenizer),
+         asdict(config)]
     )
     root = Path(cache_dir) if cache_dir else default_cache_dir()
     path = root / "features" / f"{kind}-{key}.arrow"

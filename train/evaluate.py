@@ -5,7 +5,7 @@
 ``nbest_predictions.json`` and ``metrics.json`` (both normalisations) into ``D`` and prints a
 table. The model runs through ``qa_core.load_reader``, exactly as in the app.
 
-``metrics.json`` also holds the analysis of ``qa_core.analysis``: EM and F1 by question type,
+``metrics.json`` also holds the analysis of ``qa_core.evaluation.analysis``: EM and F1 by question type,
 answer length, context windows and answerability, the calibration of the model's confidence
 and, on data with unanswerable questions, the no-answer trade-off curve; each question's row
 (its type, slices, prediction and scores) goes to ``predictions_detail.jsonl``.
@@ -25,8 +25,8 @@ from pathlib import Path
 
 from transformers import HfArgumentParser
 
-from qa_core.analysis import Analysis, analyse, compare_analyses
 from qa_core.answer_options import TrainedSettings
+from qa_core.evaluation.analysis import Analysis, analyse, compare_analyses
 from qa_core.types import SpanResult
 from train.args import TrainConfigError
 from train.report import format_breakdowns, format_calibration, format_comparison
@@ -167,8 +167,8 @@ def _default_output_dir(checkpoint: str, datasets: list[str]) -> Path:
 
 def answer_and_score(cfg: EvaluateArguments) -> tuple[dict[str, SpanResult], Scores]:
     """Answer every question with the checkpoint and score the answers (no files written)."""
+    from qa_core.data.schema import labelled_only
     from qa_core.reader import load_reader
-    from qa_core.sources import labelled_only
     from qa_core.spans import column_values, references_of
     from train.data import has_unanswerable, load_questions
     from train.scoring import score_results
@@ -313,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
             f"({metrics['null_threshold_source']})"
         )
         if metrics["degenerate_no_answer"]:
-            from qa_core.no_answer import degenerate_warning
+            from qa_core.evaluation.no_answer import degenerate_warning
 
             share = metrics["no_answer_share_of_answerable"]
             print("WARNING: " + degenerate_warning(share, "this data",

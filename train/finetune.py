@@ -476,7 +476,7 @@ def _record(cfg: FinetuneConfig, data: QAData, result, scores, threshold, hub_ta
         train_samples_per_second=result.metrics.get("train_samples_per_second"),
         global_step=result.global_step,
         world_size=cfg.training.world_size,
-        finished_at=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        finished_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         hub_model_id=hub_target.repo_id if hub_target else None,
     )
 
@@ -487,7 +487,7 @@ def _analysis(data: QAData, results, scores):
     the reason logged, when it cannot be had: the evaluation files are written either way."""
     from collections import Counter
 
-    from qa_core.analysis import analyse
+    from qa_core.evaluation.analysis import analyse
     from qa_core.types import Prediction
 
     try:

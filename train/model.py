@@ -17,7 +17,7 @@ def resolve_checkpoint(args: ModelArguments, output_dir: str | Path) -> str:
     name = args.model_name_or_path
     if not name.startswith(TINY_PREFIX):
         return name
-    from qa_core.tiny_models import TinyModelConfig, build_tiny_checkpoint
+    from qa_core.model.tiny import TinyModelConfig, build_tiny_checkpoint
 
     family = name[len(TINY_PREFIX) :]
     path = Path(output_dir) / TINY_BASE_DIR / family
@@ -56,7 +56,7 @@ def load_model_and_tokenizer(args: ModelArguments, checkpoint: str):
         HubUnreachableError,
         UntrainedHeadWarning,
     )
-    from qa_core.reader import load_components
+    from qa_core.model.loading import load_components
 
     try:
         with warnings.catch_warnings():

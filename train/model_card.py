@@ -83,7 +83,7 @@ def hub_dataset_ids(sources: list[str]) -> list[str]:
     >>> hub_dataset_ids(["mlqa-translate-train.vi", "sample", "org/my-data"])
     ['facebook/mlqa', 'org/my-data']
     """
-    from qa_core.sources import NAMED_SOURCES
+    from qa_core.data.sources import NAMED_SOURCES
 
     ids = []
     for spec in sources:
@@ -173,7 +173,7 @@ def _duration(seconds: float | None) -> str:
 def _no_answer_text(record: TrainingRecord) -> str:
     """The card's paragraph on "no answer": the threshold, where it was tuned, and a plain
     warning when it is degenerate."""
-    from qa_core.no_answer import degenerate_warning
+    from qa_core.evaluation.no_answer import degenerate_warning
 
     if not record.allow_no_answer:
         return 'The model always returns a span: it was not trained to say "no answer".'

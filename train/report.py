@@ -1,5 +1,5 @@
 """Markdown tables of an evaluation's analysis for the terminal and the README: breakdowns,
-calibration and an A-versus-B comparison (the dictionaries ``qa_core.analysis`` builds)."""
+calibration and an A-versus-B comparison (the dictionaries ``qa_core.evaluation.analysis`` builds)."""
 
 from __future__ import annotations
 

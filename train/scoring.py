@@ -1,6 +1,6 @@
 """Span results → scores: both normalisations, the no-answer threshold, files and a table.
 
-Scoring itself is ``qa_core.metrics`` and the no-answer threshold ``qa_core.no_answer``; this
+Scoring itself is ``qa_core.evaluation.metrics`` and the no-answer threshold ``qa_core.evaluation.no_answer``; this
 module applies them to a run's results, flattens the metrics for logs and formats them.
 
 Every score says which threshold produced it and where that threshold was tuned
@@ -15,8 +15,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from qa_core.metrics import NORMALIZATIONS, compute_all
-from qa_core.no_answer import (
+from qa_core.evaluation.metrics import NORMALIZATIONS, compute_all
+from qa_core.evaluation.no_answer import (
     best_null_threshold,
     degenerate_warning,
     is_degenerate,
@@ -39,7 +39,7 @@ TUNED_HERE = "tuned on this set (optimistic: SQuAD v2 'best F1')"
 class Scores:
     """Metrics of one evaluation, the threshold behind them and the predicted texts."""
 
-    metrics: dict[str, dict]  # {"squad": {...}, "mlqa-vi": {...}} from qa_core.metrics
+    metrics: dict[str, dict]  # {"squad": {...}, "mlqa-vi": {...}} from qa_core.evaluation.metrics
     predictions: dict[str, str]
     null_threshold: float | None  # None when no-answer was not allowed
     threshold_source: str | None = None  # where null_threshold was tuned or came from

@@ -18,11 +18,11 @@ import math
 import time
 
 import datasets
-from torch.utils.data import SequentialSampler
+from torch.utils.data import DataLoader, SequentialSampler
 from transformers import Trainer
 from transformers.trainer_utils import speed_metrics
 
-from qa_core.no_answer import best_null_threshold
+from qa_core.evaluation.no_answer import best_null_threshold
 from qa_core.spans import SpanOptions, postprocess_predictions, references_of
 from qa_core.types import SpanResult
 from train.scoring import Scores, score_results
@@ -74,12 +74,29 @@ class QATrainer(Trainer):
         # need not be evaluated twice when it is the one just evaluated.
         self.last_eval: tuple | None = None
 
-    def _get_eval_sampler(self, eval_dataset):
-        # Logits must come back in feature order to be matched with their offsets; the parent
-        # shuffles evaluation batches by length under train_sampling_strategy="group_by_length".
-        if self.args.world_size <= 1:
-            return SequentialSampler(eval_dataset)
-        return None  # accelerate shards the dataset in order and gathers it back in order
+    def get_eval_dataloader(self, eval_dataset=None) -> DataLoader:
+        """Evaluation windows in feature order, whatever ``train_sampling_strategy`` says.
+
+        Logits are matched with their windows' offsets by position, but the Trainer's own
+        loader groups evaluation batches by length under ``group_by_length``. Built from public
+        parts only: the model's inputs, a sequential sampler, and ``accelerator.prepare``,
+        which shards the windows in order and gathers the logits back in order on several
+        processes.
+        """
+        dataset = self.eval_dataset if eval_dataset is None else eval_dataset
+        if isinstance(dataset, str):
+            dataset = self.eval_dataset[dataset]
+        inputs = set(self.processing_class.model_input_names)
+        dataset = dataset.remove_columns([c for c in dataset.column_names if c not in inputs])
+        loader = DataLoader(
+            dataset,
+            batch_size=self.args.eval_batch_size,
+            sampler=SequentialSampler(dataset),
+            collate_fn=self.data_collator,
+            num_workers=self.args.dataloader_num_workers,
+            pin_memory=self.args.dataloader_pin_memory,
+        )
+        return self.accelerator.prepare(loader)
 
     def spans_of(self, examples: datasets.Dataset, features: datasets.Dataset):
         """Span results of ``examples`` from the model's logits on their ``features``, and

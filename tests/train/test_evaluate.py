@@ -12,22 +12,17 @@ from train.evaluate import EvaluateArguments, evaluate, main
 from train.model_card import TrainingRecord
 
 
+def evaluate_cli(checkpoint, dataset, out, *extra: str) -> int:
+    """``python -m train.evaluate --checkpoint C --dataset D --output-dir O EXTRA`` in this
+    process: its exit code."""
+    return main(["--checkpoint", str(checkpoint), "--dataset", str(dataset),
+                 "--output-dir", str(out), *extra])
+
+
 def test_writes_squad_files_and_prints_both_normalisations(tiny_checkpoints, tmp_path, capsys):
     out = tmp_path / "eval"
-    code = main(
-        [
-            "--checkpoint",
-            str(tiny_checkpoints["unigram"]),
-            "--dataset",
-            "sample",
-            "--split",
-            "validation[:12]",
-            "--output-dir",
-            str(out),
-            "--dtype",
-            "float32",
-        ]
-    )
+    code = evaluate_cli(tiny_checkpoints["unigram"], "sample", out, "--split", "validation[:12]",
+                        "--dtype", "float32")
     assert code == 0
     predictions = json.loads((out / "predictions.json").read_text(encoding="utf-8"))
     nbest = json.loads((out / "nbest_predictions.json").read_text(encoding="utf-8"))
@@ -42,22 +37,9 @@ def test_writes_squad_files_and_prints_both_normalisations(tiny_checkpoints, tmp
 
 def test_analysis_files_and_a_comparison(tiny_checkpoints, tmp_path, capsys):
     out = tmp_path / "eval"
-    code = main(
-        [
-            "--checkpoint",
-            str(tiny_checkpoints["unigram"]),
-            "--compare-to",
-            str(tiny_checkpoints["wordpiece"]),
-            "--dataset",
-            "sample",
-            "--max-samples",
-            "12",
-            "--output-dir",
-            str(out),
-            "--dtype",
-            "float32",
-        ]
-    )
+    code = evaluate_cli(tiny_checkpoints["unigram"], "sample", out, "--compare-to",
+                        str(tiny_checkpoints["wordpiece"]), "--max-samples", "12",
+                        "--dtype", "float32")
     assert code == 0
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     predictions = json.loads((out / "predictions.json").read_text(encoding="utf-8"))
@@ -121,16 +103,7 @@ def test_uses_the_threshold_saved_by_training(tiny_checkpoints, tmp_path):
 
 
 def test_bad_dataset_is_a_clear_error(tiny_checkpoints, tmp_path, capsys):
-    code = main(
-        [
-            "--checkpoint",
-            str(tiny_checkpoints["unigram"]),
-            "--dataset",
-            "no-such-data",
-            "--output-dir",
-            str(tmp_path),
-        ]
-    )
+    code = evaluate_cli(tiny_checkpoints["unigram"], "no-such-data", tmp_path)
     assert code == 2 and "Unknown source" in capsys.readouterr().err
 
 
@@ -173,16 +146,7 @@ def test_data_errors_come_before_the_model_and_leave_no_folder(
     _no_model(monkeypatch)
     out = tmp_path / "out"
     data = _squad_file(tmp_path / "test.json", qas)
-    code = main(
-        [
-            "--checkpoint",
-            str(tiny_checkpoints["unigram"]),
-            "--dataset",
-            data,
-            "--output-dir",
-            str(out),
-        ]
-    )
+    code = evaluate_cli(tiny_checkpoints["unigram"], data, out)
     assert code == 2 and message in capsys.readouterr().err
     assert not out.exists()
 
@@ -190,7 +154,7 @@ def test_data_errors_come_before_the_model_and_leave_no_folder(
 def test_predictions_of_a_file_with_repeated_ids_score_the_same_in_the_metrics_cli(
     tiny_checkpoints, tmp_path, capsys, caplog
 ):
-    from qa_core.metrics import main as metrics_main
+    from qa_core.__main__ import main as cli
 
     hue = [{"text": "Huế", "answer_start": 0}]
     data = _squad_file(
@@ -204,18 +168,7 @@ def test_predictions_of_a_file_with_repeated_ids_score_the_same_in_the_metrics_c
     )
     out = tmp_path / "eval"
     with caplog.at_level("INFO"):
-        code = main(
-            [
-                "--checkpoint",
-                str(tiny_checkpoints["unigram"]),
-                "--dataset",
-                data,
-                "--output-dir",
-                str(out),
-                "--dtype",
-                "float32",
-            ]
-        )
+        code = evaluate_cli(tiny_checkpoints["unigram"], data, out, "--dtype", "float32")
     assert code == 0
     assert "[whole file]" in caplog.text and "[train]" not in caplog.text
     assert "1 questions have no gold answer and are skipped; 3 are evaluated" in caplog.text
@@ -226,7 +179,7 @@ def test_predictions_of_a_file_with_repeated_ids_score_the_same_in_the_metrics_c
         "d-2",
         "d-3",
     }
-    assert metrics_main([data, str(out / "predictions.json"), "--normalization", "both"]) == 0
+    assert cli(["score", data, str(out / "predictions.json"), "--normalization", "both"]) == 0
     scored = json.loads(capsys.readouterr().out)
     assert scored == {"squad": metrics["squad"], "mlqa-vi": metrics["mlqa-vi"]}
     assert scored["squad"]["total"] == 3 and scored["squad"]["missing"] == 0

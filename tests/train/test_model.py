@@ -38,7 +38,7 @@ def test_a_missing_checkpoint_says_what_to_do(tmp_path):
 def test_mdeberta_trains_under_the_default_sdpa_setting(tmp_path, caplog):
     import logging
 
-    from tests import real_layouts
+    import real_layouts
 
     path = str(real_layouts.mdeberta_v3_squad2(tmp_path / "mdeberta"))
     args = ModelArguments(model_name_or_path=path)

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from qa_core.reader import cpu_has_native_bf16
+from qa_core.model.precision import cpu_has_native_bf16
 from train.args import (
     ARGUMENT_CLASSES,
     CONFIG_DIR,

@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-import doctest
-
-import train.report
 from train.report import format_breakdowns, format_comparison
-
-
-def test_doctests():
-    # pytest's --doctest-modules only looks at tests/ and qa_core/.
-    failures, _ = doctest.testmod(train.report, optionflags=doctest.ELLIPSIS)
-    assert failures == 0
 
 
 def test_breakdowns_in_their_order_and_missing_ones_skipped():

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import math
 
 import pytest
 
-from qa_core.no_answer import best_null_threshold, null_margin, prediction_text
+from qa_core.evaluation.no_answer import best_null_threshold, null_margin, prediction_text
 from qa_core.types import Answer, SpanResult
 from train.scoring import TUNED_HERE, nbest, score_results
 
@@ -123,21 +121,3 @@ def test_nbest_lists_spans_then_null():
 def test_no_matching_ids_is_an_error():
     with pytest.raises(ValueError, match="nothing to tune"):
         best_null_threshold({"x": result("a", 1.0, 0.0)}, {"y": []})
-
-
-@pytest.mark.parametrize(
-    "module",
-    [
-        "train.args",
-        "train.data",
-        "train.scoring",
-        "train.push",
-        "train.model_card",
-        "train.finetune",
-        "train.trainer",
-    ],
-)
-def test_doctests(module):
-    # pytest's --doctest-modules only looks at tests/ and qa_core/.
-    failures, _ = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
-    assert failures == 0
