@@ -4,20 +4,14 @@ Tabs: **Ask** (every candidate at its exact offsets, the top-n table, start/end 
 start × end score map), **Compare** (two checkpoints side by side), **Datasets** (browse the
 bundled sample, MLQA-vi, XQuAD-vi, UIT-ViQuAD 2.0 or a SQuAD-format upload), **Evaluate** (EM
 and F1 on N examples) and **Batch** (CSV/JSONL in, predictions out). A named endpoint
-``/answer`` serves ``gradio_client``.
+``/answer`` serves ``gradio_client`` and is the app's one MCP tool. The page speaks
+Vietnamese to a browser that asks for it (``ui.i18n``), English otherwise.
 
 Each tab lives in its own module of the ``ui`` package (layout, events and handlers together);
 this file only reads the settings, assembles the tabs into the Blocks and launches them.
 Importing it builds the Blocks (no model is loaded, no server started): models load on first
-use into a bounded cache. ``python app.py`` serves it, honouring ``GRADIO_SERVER_NAME``/``GRADIO_SERVER_PORT``.
-
-Environment: ``VIQA_MODELS_DIR`` (local checkpoints, default ``models/``), ``VIQA_MODEL_CACHE_SIZE``
-(readers kept in memory, default 2), ``VIQA_MAX_CONTEXT_CHARS`` (default 20,000),
-``VIQA_CONCURRENCY`` (requests run at once, default 2), ``VIQA_MAX_BATCH_ROWS`` (default 1,000),
-``VIQA_DTYPE`` (the readers' precision: auto, float32, bfloat16, float16 or int8; default auto),
-``VIQA_ALLOW_LOCAL_PATHS`` (1: load local checkpoints from any path, for a local single-user run;
-default 0: only under the models directory), ``VIQA_SHUTDOWN_TIMEOUT`` (seconds that requests in
-flight may run on after SIGTERM, default 8).
+use into a bounded cache. ``python app.py`` serves it, honouring ``GRADIO_SERVER_NAME`` /
+``GRADIO_SERVER_PORT``; the settings are ``ui.settings.Settings`` (``VIQA_*``).
 """
 
 from __future__ import annotations
@@ -31,9 +25,10 @@ import time
 import gradio as gr
 
 from ui import ask, batch, compare, datasets, evaluate
+from ui.i18n import Labels, t
 from ui.settings import Settings
 from ui.state import ViqaApp
-from ui.theme import CSS, FOOTER, HEADER, THEME, TITLE
+from ui.theme import CSS, THEME, TITLE
 
 __all__ = ["Settings", "ViqaApp", "build_demo", "demo", "launch"]
 
@@ -45,7 +40,9 @@ class Blocks(gr.Blocks):
     """``gr.Blocks`` where a REST call to ``/answer`` that leaves values out gets them as
     ``None`` (the handler's defaults; a missing context or question is then its own clear
     message). Gradio would otherwise fail before the handler with ``{"error": null}`` for the
-    caller and a traceback in the server's log. gradio_client fills defaults itself."""
+    caller and a traceback in the server's log; ``gradio_client`` and MCP fill defaults
+    themselves. ``validate_inputs`` is not documented API: ``tests/test_app.py`` checks, on
+    every run, that Gradio still calls it this way."""
 
     def validate_inputs(self, block_fn, inputs: list) -> None:
         if block_fn.api_name in OPTIONAL_TAIL_ENDPOINTS:
@@ -56,40 +53,48 @@ class Blocks(gr.Blocks):
 def build_demo(app: ViqaApp | None = None) -> gr.Blocks:
     """The whole interface around ``app``'s state (no model loaded, no server started)."""
     app = app or ViqaApp()
+    labels = Labels()
     start_checkpoint = app.default_checkpoint()
-    choices = app.checkpoint_choices()
-    second_checkpoint = next((v for _, v in choices if v != start_checkpoint), start_checkpoint)
+    second_checkpoint = next((v for v in app.checkpoints.values() if v != start_checkpoint),
+                             start_checkpoint)
 
     with Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
-        gr.Markdown(HEADER, elem_id="viqa-header")
-        with gr.Tabs(selected="ask") as tabs:
-            ask_tab = ask.build(app, start_checkpoint)
-            compare_pickers = compare.build(app, start_checkpoint, second_checkpoint, ask_tab)
-            datasets_picker = datasets.build(app, start_checkpoint, ask_tab, tabs, demo)
-            evaluate_pickers = evaluate.build(app, start_checkpoint)
-            batch_picker = batch.build(app, start_checkpoint)
-        gr.Markdown(FOOTER, elem_id="viqa-footer")
+        labels(gr.Markdown(t("app.header"), elem_id="viqa-header"), value="app.header")
+        with gr.Tabs(selected="ask", overflow_behavior="wrap") as tabs:  # all tabs on a phone
+            ask_tab = ask.build(app, labels, start_checkpoint)
+            compare_pickers = compare.build(app, labels, start_checkpoint, second_checkpoint,
+                                            ask_tab)
+            datasets_picker = datasets.build(app, labels, start_checkpoint, ask_tab, tabs, demo)
+            evaluate_pickers = evaluate.build(app, labels, start_checkpoint)
+            batch_picker = batch.build(app, labels, start_checkpoint)
+        labels(gr.Markdown(t("app.footer"), elem_id="viqa-footer"), value="app.footer")
         # One rescan button (on the Ask tab) refreshes every tab's checkpoint picker.
         pickers = [ask_tab.checkpoint, *compare_pickers, datasets_picker, *evaluate_pickers,
                    batch_picker]
-        ask_tab.refresh.click(app.refresh_checkpoints, pickers, pickers, api_visibility="private")
-        # Before the first question: how to get a model when none can answer (offline, none
-        # local). On page load, not at import: it may probe the Hub.
+        ask_tab.refresh.click(ask_tab.handlers.rescan, set(pickers), pickers,
+                              api_visibility="private")
+        # The page in the visitor's language, then what to know before the first question
+        # (on page load, not at import: it may probe the Hub).
+        demo.load(labels.localise, None, labels.components, api_visibility="private",
+                  queue=False)
         demo.load(ask_tab.handlers.notice, None, ask_tab.notice, api_visibility="private")
     demo.queue(default_concurrency_limit=app.settings.concurrency, max_size=256)
     return demo
 
 
 def launch(demo: gr.Blocks, **kwargs):
-    """Serve ``demo`` with the app's theme and style (Gradio 6 takes them in ``launch``)."""
+    """Serve ``demo`` with the app's theme and style (Gradio 6 takes them in ``launch``), and
+    its MCP server (the ``/answer`` tool) at ``/gradio_api/mcp/``."""
     kwargs.setdefault("theme", THEME)
     kwargs.setdefault("css", CSS)
     kwargs.setdefault("footer_links", ["api", "gradio", "settings"])
+    kwargs.setdefault("mcp_server", True)
     return demo.launch(**kwargs)
 
 
 def busy(demo: gr.Blocks) -> bool:
-    """Whether ``demo``'s queue has a request running or waiting."""
+    """Whether ``demo``'s queue has a request running or waiting. Gradio has no public way to
+    ask; ``tests/test_app.py`` checks the attributes this reads on every run."""
     queue = demo._queue
     return len(queue) > 0 or any(job is not None for job in queue.active_jobs)
 

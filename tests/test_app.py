@@ -62,7 +62,7 @@ def test_the_readers_precision_comes_from_the_environment(monkeypatch, models_di
     # The app's own reader cache loads in that precision.
     for dtype in ("float32", "bfloat16"):
         app = viqa_app.ViqaApp(viqa_app.Settings(models_dir=str(models_dir), dtype=dtype))
-        assert app.readers.get(str(models_dir / "tiny-wordpiece")).reader.dtype == getattr(torch, dtype)
+        assert app.readers.get(str(models_dir / "tiny-wordpiece")).dtype == getattr(torch, dtype)
 
 
 def test_the_assembled_page_keeps_its_endpoints_tabs_and_element_ids(models_dir):
@@ -109,11 +109,11 @@ def test_a_second_ask_is_never_dropped_and_changed_inputs_clear_a_stale_answer(m
 SLOW_APP = textwrap.dedent("""
     import runpy, sys, time
     import qa_core.reader as reader
-    answer, delay = reader.Reader.answer, float(sys.argv[1])
+    answer, delay = reader.Reader.answer_batch, float(sys.argv[1])
     def slow(self, *args, **kwargs):
         time.sleep(delay)
         return answer(self, *args, **kwargs)
-    reader.Reader.answer = slow
+    reader.Reader.answer_batch = slow  # every handler answers through it
     sys.argv = ["app.py"]
     runpy.run_path("app.py", run_name="__main__")
 """)
@@ -174,7 +174,7 @@ def test_the_controls_start_at_the_start_checkpoints_saved_settings(tiny_checkpo
     demo = viqa_app.build_demo(viqa_app.ViqaApp(viqa_app.Settings(models_dir=str(tmp_path))))
     values = {c["props"].get("elem_id"): c["props"].get("value")
               for c in demo.get_config_file()["components"]}
-    assert values["checkpoint"] == str(tmp_path / "run")
+    assert values["checkpoint"] == "run"  # as the picker names it
     assert (values["window"], values["stride"], values["max-len"], values["allow-null"],
             values["threshold"]) == (128, 32, 12, True, TRAINED["null_threshold"])
     assert values["ev-threshold"] == TRAINED["null_threshold"]

@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from local_server import running_app
 
-from qa_core.checkpoints import load_uncached_reader
-from qa_core.sources import load_source
+from qa_core.data.sources import load_source
+from ui.reader_cache import load_uncached_reader
 
 pytestmark = pytest.mark.slow
 

@@ -52,7 +52,8 @@ def trained_copy(source: Path, target: Path, record: dict | None = None, **train
 
 def reference(viqa, checkpoint, question=QUESTION, context=CONTEXT, **options):
     """What the reader itself answers: the app must show exactly this."""
-    return viqa.readers.get(checkpoint).reader.answer(question, context, **options)
+    options.setdefault("include_tokens", True)
+    return viqa.readers.get(viqa.resolve(checkpoint)).answer(question, context, **options)
 
 
 def joined(highlighted: gr.HighlightedText) -> str:

@@ -1,5 +1,5 @@
 """Figures of an evaluation's analysis (plotly): the reliability diagram, the no-answer trade-off
-and F1 by slice. They draw the dictionaries ``qa_core.analysis`` builds (the ones in
+and F1 by slice. They draw the dictionaries ``qa_core.evaluation.analysis`` builds (the ones in
 ``metrics.json``), so the Evaluate tab and a notebook plot the same numbers ``train.evaluate``
 writes. Several models go side by side as ``{name: data}``.
 """
@@ -11,7 +11,9 @@ from collections.abc import Mapping
 
 import plotly.graph_objects as go
 
-from ui.display import empty_figure
+from ui.figures import empty_figure
+from ui.i18n import DEFAULT_LANGUAGE, t
+from ui.tables import slice_name
 
 MODEL_COLORS = ("#3b82f6", "#f59e0b", "#16a34a", "#a855f7")  # A blue, B amber, then more
 PRECISION_COLOR, RECALL_COLOR, F1_COLOR = "#0d9488", "#a855f7", "#3b82f6"
@@ -42,7 +44,8 @@ def _layout(fig: go.Figure, title: str | None, height: int, **layout) -> go.Figu
     return fig
 
 
-def reliability_figure(calibrations: Mapping[str, Mapping], title: str | None = None) -> go.Figure:
+def reliability_figure(calibrations: Mapping[str, Mapping], title: str | None = None,
+                       lang: str = DEFAULT_LANGUAGE) -> go.Figure:
     """Accuracy against confidence per probability bin, for each ``{name: calibration}``.
 
     A calibrated model's bars reach the dashed diagonal; bars below it mean overconfidence.
@@ -50,14 +53,14 @@ def reliability_figure(calibrations: Mapping[str, Mapping], title: str | None = 
     probability. Empty bins have no bar.
     """
     if not any(b["count"] for cal in calibrations.values() for b in cal["bins"]):
-        return empty_figure("No predictions to judge the confidence of.")
+        return empty_figure(t("figure.no_predictions", lang))
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
             x=[0, 1],
             y=[0, 1],
             mode="lines",
-            name="perfectly calibrated",
+            name=t("figure.calibrated", lang),
             line=dict(color="#9ca3af", dash="dash"),
             hoverinfo="skip",
         )
@@ -77,28 +80,25 @@ def reliability_figure(calibrations: Mapping[str, Mapping], title: str | None = 
                 customdata=[[b["lo"], b["hi"], b["count"], b["mean_probability"]] for b in bins],
                 name=f"{_escape(name)} (ECE {cal['ece']:.3f})",
                 marker=dict(color=_color(i)),
-                hovertemplate=(
-                    "P in [%{customdata[0]:.1f}, %{customdata[1]:.1f}): %{customdata[2]} "
-                    "questions<br>mean probability %{customdata[3]:.3f}<br>"
-                    "exact match %{y:.3f}<extra>%{fullData.name}</extra>"
-                ),
+                hovertemplate=t("figure.reliability_hover", lang) + "<extra>%{fullData.name}</extra>",
             )
         )
     return _layout(
         fig,
         title,
         380,
-        xaxis=dict(title=dict(text="probability of the top candidate"), range=[0, 1], dtick=0.1),
-        yaxis=dict(title=dict(text="exact match (fraction right)"), range=[0, 1.02]),
+        xaxis=dict(title=dict(text=t("figure.top_probability", lang)), range=[0, 1], dtick=0.1),
+        yaxis=dict(title=dict(text=t("figure.fraction_right", lang)), range=[0, 1.02]),
         barmode="overlay",  # each bar's offset places it in its bin
     )
 
 
-def no_answer_figure(curve: Mapping | None, title: str | None = None) -> go.Figure:
+def no_answer_figure(curve: Mapping | None, title: str | None = None,
+                     lang: str = DEFAULT_LANGUAGE) -> go.Figure:
     """Precision and recall of "no answer" and overall F1 (%) against the no-answer threshold,
     the chosen threshold as a dashed line and the best F1 as a star."""
     if not curve or not curve.get("points"):
-        return empty_figure("No unanswerable questions (or no-answer is off): no trade-off.")
+        return empty_figure(t("figure.no_trade_off", lang))
     points = curve["points"]
     x = [p["threshold"] for p in points]
 
@@ -106,15 +106,11 @@ def no_answer_figure(curve: Mapping | None, title: str | None = None) -> go.Figu
         return [None if p[key] is None else 100.0 * p[key] for p in points]
 
     fig = go.Figure()
-    for key, label, color, values in (
-        ("precision", 'precision of "no answer"', PRECISION_COLOR, percent("precision")),
-        ("recall", 'recall of "no answer"', RECALL_COLOR, percent("recall")),
-        (
-            "f1",
-            f"F1, all questions ({curve.get('normalization', '')})",
-            F1_COLOR,
-            [p["f1"] for p in points],
-        ),
+    for label, color, values in (
+        (t("figure.precision", lang), PRECISION_COLOR, percent("precision")),
+        (t("figure.recall", lang), RECALL_COLOR, percent("recall")),
+        (t("figure.f1_all", lang, normalization=curve.get("normalization", "")), F1_COLOR,
+         [p["f1"] for p in points]),
     ):
         fig.add_trace(
             go.Scatter(
@@ -125,7 +121,8 @@ def no_answer_figure(curve: Mapping | None, title: str | None = None) -> go.Figu
                 line=dict(color=color, width=2),
                 line_shape="hv",
                 connectgaps=False,
-                hovertemplate=f"threshold %{{x:.3f}}<br>{key} %{{y:.1f}}%<extra></extra>",
+                hovertemplate=t("figure.threshold_hover", lang, what=_escape(label))
+                + "<extra></extra>",
             )
         )
     best = curve.get("best")
@@ -135,26 +132,30 @@ def no_answer_figure(curve: Mapping | None, title: str | None = None) -> go.Figu
                 x=[best["threshold"]],
                 y=[best["f1"]],
                 mode="markers",
-                name="best F1",
+                name=t("figure.best_f1", lang),
                 marker=dict(symbol="star", size=14, color=F1_COLOR),
-                hovertemplate="best F1 %{y:.2f} at %{x:.3f}<extra></extra>",
+                hovertemplate=t("figure.best_f1_hover", lang) + "<extra></extra>",
             )
         )
     chosen = curve.get("chosen")
     if chosen:
+        # The label sits low, on a background: the precision and recall lines run near 100%
+        # at the top, where they crossed it.
         fig.add_vline(
             x=chosen["threshold"],
             line=dict(color="#ef4444", dash="dash", width=2),
             annotation=dict(
-                text=f"chosen {chosen['threshold']:.3f}: F1 {chosen['f1']:.1f}",
-                font=dict(color="#ef4444"),
+                text=t("figure.chosen", lang, threshold=f"{chosen['threshold']:.3f}",
+                       f1=f"{chosen['f1']:.1f}"),
+                font=dict(color="#ef4444"), bgcolor="rgba(255,255,255,0.85)",
             ),
+            annotation_position="bottom right",
         )
     return _layout(
         fig,
         title,
         380,
-        xaxis=dict(title=dict(text="no-answer threshold (null score − best span score)")),
+        xaxis=dict(title=dict(text=t("figure.threshold_axis", lang))),
         yaxis=dict(title=dict(text="%"), range=[0, 102]),
         hovermode="x unified",
     )
@@ -166,6 +167,7 @@ def breakdown_figure(
     normalization: str = "mlqa_vi",
     metric: str = "f1",
     title: str | None = None,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> go.Figure:
     """Bars of ``metric`` per slice, one colour per ``{name: breakdown}`` (e.g. A and B).
 
@@ -174,23 +176,21 @@ def breakdown_figure(
     """
     slices = list(dict.fromkeys(s for b in breakdowns.values() for s in b))
     if not slices:
-        return empty_figure("No questions to break down.")
+        return empty_figure(t("figure.nothing_to_break_down", lang))
     fig = go.Figure()
     for i, (name, breakdown) in enumerate(breakdowns.items()):
         present = [s for s in slices if s in breakdown]
         values = [breakdown[s][normalization][metric] for s in present]
         fig.add_trace(
             go.Bar(
-                x=[_escape(s) for s in present],
+                x=[_escape(slice_name(s, lang)) for s in present],
                 y=values,
                 name=_escape(name),
                 marker=dict(color=_color(i)),
                 text=[f"{v:.1f}" for v in values],
                 textposition="outside",
                 customdata=[breakdown[s]["count"] for s in present],
-                hovertemplate=(
-                    "%{x}: %{y:.2f} over %{customdata} questions<extra>%{fullData.name}</extra>"
-                ),
+                hovertemplate=t("figure.slice_hover", lang) + "<extra>%{fullData.name}</extra>",
             )
         )
     label = f"{'F1' if metric == 'f1' else 'EM'} ({NORMALIZATION_LABELS.get(normalization, normalization)})"
@@ -199,7 +199,8 @@ def breakdown_figure(
         title,
         360,
         barmode="group",
-        xaxis=dict(categoryorder="array", categoryarray=[_escape(s) for s in slices]),
+        xaxis=dict(categoryorder="array",
+                   categoryarray=[_escape(slice_name(s, lang)) for s in slices]),
         yaxis=dict(title=dict(text=label), range=[0, 110]),
         showlegend=len(breakdowns) > 1,
     )
@@ -208,7 +209,9 @@ def breakdown_figure(
 def f1_by_question_type_figure(
     by_question_type: Mapping[str, Mapping[str, Mapping]],
     normalization: str = "mlqa_vi",
-    title: str | None = "F1 by question type",
+    title: str | None = None,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> go.Figure:
     """:func:`breakdown_figure` of F1 by question type, for ``{name: by_question_type}``."""
-    return breakdown_figure(by_question_type, normalization=normalization, title=title)
+    return breakdown_figure(by_question_type, normalization=normalization, title=title,
+                            lang=lang)

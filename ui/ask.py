@@ -1,5 +1,6 @@
 """The Ask tab: a question about a passage, every candidate at its exact offsets, the top-n
-table, the start/end heatmap and the start × end score map; and the ``/answer`` API handler."""
+table, the start/end heatmap and the start × end score map; and the ``/answer`` endpoint (also
+the app's MCP tool)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,20 @@ import gradio as gr
 
 from qa_core.answer_options import AnswerOptions
 from qa_core.checkpoints import PUBLIC_CHECKPOINTS
-from qa_core.hub import hub_url
-from qa_core.sources import load_source
-from ui import display
+from qa_core.data import load_source
+from qa_core.errors import CheckpointError
+from qa_core.model.hub import hub_url
+from ui import figures
+from ui.checkpoints import hub_status
+from ui.feedback import errors_shown_in
+from ui.i18n import DEFAULT_LANGUAGE, Labels, language, t, translate
 from ui.state import ViqaApp
+from ui.text import escape_markdown
 from ui.widgets import (
     answer_options,
+    cautions,
+    checkpoint_choices,
     checkpoint_picker,
-    errors_shown_in,
     render_prediction,
     result_panel,
 )
@@ -29,41 +36,50 @@ EXAMPLE_IDS = ("vi-sample-001", "vi-sample-013", "vi-sample-010", "vi-sample-027
 # The controls that follow the picked checkpoint's saved settings, in the order of their
 # components (see ``AskHandlers.follow_checkpoint``).
 FOLLOWED = ("max_answer_length", "max_length", "doc_stride", "allow_no_answer", "null_threshold")
-_SHORT = {"max_length": "window", "doc_stride": "stride", "max_answer_length": "max answer",
-          "allow_no_answer": "allow no answer", "null_threshold": "threshold"}
+
+
+def options_description(options: AnswerOptions, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The answer settings in words, e.g. ``windows of 384 tokens (stride 128), answers up to
+    30 tokens, no-answer off``."""
+    no_answer = (t("settings.no_answer_on", lang, threshold=f"{options.null_threshold:g}")
+                 if options.allow_no_answer else t("settings.no_answer_off", lang))
+    return t("settings.description", lang, window=options.max_length, stride=options.doc_stride,
+             length=options.max_answer_length, no_answer=no_answer)
 
 
 def settings_line(options: AnswerOptions, trained: AnswerOptions, source: str,
-                  precision: str | None = None) -> str:
+                  precision: str | None = None, lang: str = DEFAULT_LANGUAGE) -> str:
     """One line under the answer: the settings in force and whether they are the
-    checkpoint's own, e.g. ``window 256, stride 64, ... (as trained (viqa_training.json))``.
+    checkpoint's own.
 
     >>> settings_line(AnswerOptions(max_length=256), AnswerOptions(), "library defaults")
-    'Settings in force: window 256, stride 128, answers up to 30 tokens, no answer off; changed from library defaults: window 384 → 256.'
+    'Settings in force: windows of 256 tokens (stride 128), answers up to 30 tokens, no-answer off; changed from library defaults: window 384 → 256.'
     """
-    text = (f"window {options.max_length}, stride {options.doc_stride}, answers up to "
-            f"{options.max_answer_length} tokens, ")
-    if options.allow_no_answer:
-        text += f"no-answer threshold {options.null_threshold:g}"
-    else:
-        text += "no answer off"
     changed = [
-        f"{_SHORT[name]} {_value(getattr(trained, name))} → {_value(getattr(options, name))}"
+        f"{t(f'settings.short.{name}', lang)} {_value(getattr(trained, name), lang)} → "
+        f"{_value(getattr(options, name), lang)}"
         for name in FOLLOWED
         if getattr(trained, name) != getattr(options, name)
         and not (name == "null_threshold" and not options.allow_no_answer)
     ]
-    where = f"changed from {source}: {', '.join(changed)}" if changed else f"({source})"
-    line = f"Settings in force: {text}{';' if changed else ''} {where}"
-    return line + (f" · precision {precision}." if precision else ".")
+    source = translate(source, lang)
+    where = (t("settings.changed", lang, source=source, changes=", ".join(changed)) if changed
+             else t("settings.as_source", lang, source=source))
+    line = t("settings.in_force", lang, description=options_description(options, lang),
+             where=where)
+    if precision:
+        line += t("settings.precision", lang, precision=translate(precision, lang))
+    return line + "."
 
 
-def _value(value) -> str:
-    return ("on" if value else "off") if isinstance(value, bool) else f"{value:g}"
+def _value(value, lang: str) -> str:
+    if isinstance(value, bool):
+        return t("value.on" if value else "value.off", lang)
+    return f"{value:g}"
 
 
 class AskHandlers:
-    """The Ask tab's button, its checkpoint picker and the documented ``/answer`` endpoint."""
+    """The Ask tab's button, its checkpoint picker and the ``/answer`` endpoint."""
 
     def __init__(self, app: ViqaApp):
         self.app = app
@@ -72,116 +88,158 @@ class AskHandlers:
         self, context: str, question: str, checkpoint: str, top_n: int | None = None,
         max_answer_length: int | None = None, allow_no_answer: bool | None = None,
         null_threshold: float | None = None, max_length: int | None = None,
-        doc_stride: int | None = None,
+        doc_stride: int | None = None, request: gr.Request = None,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects it by default value
     ):
         """Ask tab: outcome (with the settings in force), highlighted context, heatmap, top-n
         table, score map, and the checkpoint's info (its precision, once loaded). Options
         left at ``None`` are the checkpoint's own."""
-        given = dict(top_n=top_n, max_answer_length=max_answer_length, max_length=max_length,
-                     doc_stride=doc_stride, allow_no_answer=allow_no_answer,
-                     null_threshold=null_threshold)
-        pred, reader, options = self.app.predict_in_detail(
-            context, question, checkpoint, progress, **given)
-        outcome, *shown = render_prediction(pred)
-        line = settings_line(options, reader.defaults, reader.defaults_source, reader.precision)
-        # What the user must know about these answers: an untrained head, a degenerate threshold.
-        cautions = "".join(f"\n\n> ⚠ {display.escape_markdown(w)}" for w in pred.warnings)
+        lang = language(request)
+        pred, reader, options = self.app.predict(
+            context, question, checkpoint, lang, progress, include_tokens=True, top_n=top_n,
+            max_answer_length=max_answer_length, max_length=max_length, doc_stride=doc_stride,
+            allow_no_answer=allow_no_answer, null_threshold=null_threshold)
+        outcome, *shown = render_prediction(pred, lang)
+        line = settings_line(options, reader.defaults, reader.defaults_source, reader.precision,
+                             lang)
         return (
-            f"{outcome}{cautions}\n\n<small>{html.escape(line, quote=False)}</small>",
+            f"{outcome}{cautions(pred, lang)}\n\n<small>{html.escape(line, quote=False)}</small>",
             *shown,
-            display.span_score_map(pred.tokens, pred.answers, options.max_answer_length),
-            self.checkpoint_info(checkpoint),
+            figures.span_score_map(pred.tokens, pred.answers, options.max_answer_length,
+                                   lang=lang),
+            self.checkpoint_info(checkpoint, lang),
         )
 
-    def answer_api(
+    def answer(
         self, context: str, question: str, checkpoint: str = "", top_n: int | None = None,
         max_answer_length: int | None = None, allow_no_answer: bool | None = None,
         null_threshold: float | None = None, max_length: int | None = None,
         doc_stride: int | None = None,
     ) -> dict:
-        """Answer candidates for a question about a passage, as JSON.
+        """Answer a question about a passage (extractive QA, Vietnamese or any language the
+        checkpoint knows): the answer is a span copied from the passage.
 
-        Returns {"best_text", "no_answer", "null_probability", "answers": [{"text", "start",
-        "end", "score", "probability"}, ...], "warnings": [...], "settings": {...}, ...};
-        start/end index the context. An empty checkpoint means the app's default; options left
-        empty are the checkpoint's own (the settings it was trained with, else the library's).
-        "warnings" says when the answers cannot be trusted (an untrained QA head); "settings"
-        gives the options in force. Errors are plain text.
+        Args:
+            context: the passage that holds the answer (plain text).
+            question: the question about the passage.
+            checkpoint: the model: a name from the app's checkpoint list, or a Hugging Face
+                Hub id; empty for the app's default.
+            top_n: how many candidate answers to return, best first (default 5).
+            max_answer_length: the longest answer, in tokens (default: the checkpoint's own).
+            allow_no_answer: whether the model may say the passage holds no answer (default:
+                the checkpoint's own).
+            null_threshold: "no answer" when the null score exceeds the best span's score by
+                more than this (default: the checkpoint's own).
+            max_length: tokens per window of the passage (default: the checkpoint's own).
+            doc_stride: tokens shared by consecutive windows (default: the checkpoint's own).
+
+        Returns:
+            A JSON object: "best_text" (the answer, "" when there is none), "no_answer",
+            "answers" (each {"text", "start", "end", "score", "probability"}, where start and
+            end are character offsets into the given context, so context[start:end] == text),
+            "null_probability", "n_windows", "warnings" (what makes the answers untrustworthy,
+            e.g. an untrained model or a question cut short) and "settings" (the options in
+            force, where they come from, and the precision).
         """
         if context is None or question is None:  # a REST call that left them out
             missing = " and ".join(n for n, v in (("context", context), ("question", question))
                                    if v is None)
-            raise gr.Error(f"/answer needs a {missing}: send {{\"data\": [context, question, "
-                           "checkpoint, top_n, ...]}; values after the question may be left out "
-                           "(the checkpoint's own settings apply).", title="Missing values",
+            raise gr.Error(t("error.api_missing", missing=missing), title=t("title.missing"),
                            print_exception=False)
         checkpoint = checkpoint or self.app.default_checkpoint()
-        given = dict(top_n=top_n, max_answer_length=max_answer_length, max_length=max_length,
-                     doc_stride=doc_stride, allow_no_answer=allow_no_answer,
-                     null_threshold=null_threshold)
         try:
-            pred, reader, options = self.app.predict_in_detail(
-                context, question, checkpoint, **given)
+            pred, reader, options = self.app.predict(
+                context, question, checkpoint, top_n=top_n, max_answer_length=max_answer_length,
+                max_length=max_length, doc_stride=doc_stride, allow_no_answer=allow_no_answer,
+                null_threshold=null_threshold)
         except gr.Error as err:  # the page's messages are escaped HTML; API clients get text
-            raise gr.Error(html.unescape(err.message), title=err.title,
+            raise gr.Error(html.unescape(err.message), title=html.unescape(err.title or ""),
                            print_exception=False) from err
         return {**pred.to_dict(), "settings": {**dataclasses.asdict(options),
-                                               "source": reader.defaults_source,
-                                               "precision": reader.precision}}
+                                               "source": str(reader.defaults_source),
+                                               "precision": str(reader.precision)}}
 
-    def follow_checkpoint(self, checkpoint: str):
+    def follow_checkpoint(self, checkpoint: str, request: gr.Request = None):
         """A checkpoint was picked: its info, and the controls set to its saved settings
         (the ones it was trained with; the library's for checkpoints not trained here)."""
         options, _ = self.app.trained_options(checkpoint)
-        return (self.checkpoint_info(checkpoint),
+        return (self.checkpoint_info(checkpoint, language(request)),
                 *(getattr(options, name) for name in FOLLOWED))
 
-    def checkpoint_info(self, checkpoint: str) -> str:
-        """What the picked checkpoint is: licence and gating for a public one, and how it
-        answers: its saved settings and, once loaded, its device and precision."""
+    def checkpoint_info(self, checkpoint: str, lang: str = DEFAULT_LANGUAGE) -> str:
+        """What the picked checkpoint is: licence and gating for a public one, whether this
+        server serves it and whether it exists, and how it answers: its saved settings and,
+        once loaded, its device and precision."""
         name = (checkpoint or "").strip()
+        if not name:
+            return t("info.none", lang)
+        try:
+            resolved = self.app.resolve(name)
+        except CheckpointError:
+            return t("info.not_served", lang, name=escape_markdown(name))
         public = {c.hub_id: c for c in PUBLIC_CHECKPOINTS}.get(name)
+        local = self.app.checkpoints.local(resolved)
         parts = []
         if public is not None:
-            access = (f"gated: accept its conditions at {hub_url(name)} and log in "
-                      "(`hf auth login` or `HF_TOKEN`)" if public.gated else "open, no token needed")
-            parts.append(f"{display.escape_markdown(public.description)} · licence "
-                         f"**{public.licence}** · {access}.")
+            access = (t("info.gated", lang, url=hub_url(name)) if public.gated
+                      else t("info.open", lang))
+            parts.append(t("info.public", lang,
+                           description=escape_markdown(translate(public.description, lang)),
+                           licence=public.licence, access=access))
+        elif local is not None and not local.usable:
+            return t("info.unusable", lang, name=escape_markdown(name),
+                     problem=escape_markdown(translate(local.problem, lang)))
+        elif local is None and "/" in resolved and not resolved.startswith((".", "/", "~")):
+            status = hub_status(resolved)
+            if status == "missing":
+                return t("info.missing", lang, name=escape_markdown(name))
+            parts.append(t(f"info.hub_{status}", lang))
         options, source = self.app.trained_options(name)
-        parts.append(f"Answers with {options.describe()} ({source}).")
+        parts.append(t("info.answers_with", lang, description=options_description(options, lang),
+                       source=translate(source, lang)))
         reader = self.app.loaded_reader(name)
         if reader is not None:
-            parts.append(f"Loaded on {reader.device}; precision **{reader.precision}**.")
+            parts.append(t("info.loaded", lang, device=reader.device,
+                           precision=translate(reader.precision, lang)))
             if reader.trained is not None and reader.trained.no_answer_warning:
-                parts.append("⚠ Its saved no-answer threshold is **degenerate**: it says \"no "
-                             "answer\" to almost every answerable question of its evaluation "
-                             "set (untick *Allow “no answer”* to see its best span as the answer).")
+                parts.append(t("info.degenerate", lang))
         else:
-            parts.append(f"Not loaded yet; precision setting **{self.app.settings.dtype}** "
-                         "(VIQA_DTYPE).")
+            parts.append(t("info.not_loaded", lang, dtype=self.app.settings.dtype))
         return " ".join(parts)
 
-    def notice(self):
+    def rescan(self, current: dict, request: gr.Request = None) -> dict:
+        """Look at the models directory again: every picker gets the new list and keeps its
+        value (``current``: picker → value, as Gradio passes a set of inputs)."""
+        lang = language(request)
+        self.app.rescan()
+        n_local = len(self.app.checkpoints.offered)
+        gr.Info(html.escape(t("ask.rescanned", lang, n=n_local,
+                              folder=self.app.settings.models_dir), quote=False))
+        choices = checkpoint_choices(self.app, lang)
+        return {picker: gr.Dropdown(choices=choices, value=value, allow_custom_value=True)
+                for picker, value in current.items()}
+
+    def notice(self, request: gr.Request = None):
         """The start-up notice at the top of the tab, shown only when there is one."""
-        text = self.app.startup_notice()
-        if not text:
+        lang = language(request)
+        notes = self.app.startup_notes()
+        if not notes:
             return gr.Markdown("", visible=False)
-        # The notice is the app's own text (commands in backticks), never the user's.
-        lines = "\n".join(f"- {html.escape(line, quote=False)}" for line in text.splitlines())
-        return gr.Markdown(f"**Before you ask**\n\n{lines}", visible=True)
+        # The notes are the app's own text (commands in backticks), never the user's.
+        lines = "\n".join(f"- {html.escape(translate(n, lang), quote=False)}" for n in notes)
+        return gr.Markdown(f"**{t('ask.before_you_ask', lang)}**\n\n{lines}", visible=True)
 
     @staticmethod
     def stale():
         """The inputs changed: clear the answer, so none is shown for other inputs."""
-        return ("", None, display.empty_figure(), None, display.empty_figure())
+        return ("", None, figures.empty_figure(), None, figures.empty_figure())
 
-    def cleared(self) -> dict[int, object]:
+    def cleared(self, lang: str = DEFAULT_LANGUAGE) -> dict[int, object]:
         """What a failed Ask leaves under its message: no answer (outputs 1-4 of ``ask``)."""
         return dict(enumerate(self.stale()[1:], 1))
 
 
-def sample_examples() -> tuple[list[list[str]], list[str]]:
+def sample_examples(lang: str = DEFAULT_LANGUAGE) -> tuple[list[list[str]], list[str]]:
     """``[context, question]`` pairs from the bundled sample, with short labels."""
     rows = {r["id"]: r for r in load_source("sample").dataset.to_list()}
     examples, labels = [], []
@@ -190,7 +248,7 @@ def sample_examples() -> tuple[list[list[str]], list[str]]:
         if r is None:
             continue
         examples.append([r["context"], r["question"]])
-        tag = " (no answer)" if not r["answers"]["text"] else ""
+        tag = t("ask.example_no_answer", lang) if not r["answers"]["text"] else ""
         labels.append(f"{r['title']}: {r['question']}{tag}")
     return examples, labels
 
@@ -207,43 +265,50 @@ class AskTab:
     handlers: AskHandlers
 
 
-def build(app: ViqaApp, start_checkpoint: str) -> AskTab:
+def build(app: ViqaApp, labels: Labels, start_checkpoint: str) -> AskTab:
     """Lay out the Ask tab, wire its events (``ask_ui``) and the ``/answer`` endpoint."""
     handlers = AskHandlers(app)
     examples, example_labels = sample_examples()
     trained, _ = app.trained_options(start_checkpoint)
-    with gr.Tab("Ask", id="ask"):
+    with labels(gr.Tab(t("tab.ask"), id="ask"), label="tab.ask"):
         notice = gr.Markdown("", visible=False, elem_id="ask-notice",
                              elem_classes=["viqa-notice"])
         with gr.Row(equal_height=False):
-            with gr.Column(scale=3):
-                question = gr.Textbox(label="Question", lines=1, elem_id="question",
-                                      placeholder="Ví dụ: Ai chỉ huy quân dân Việt?")
-                context = gr.Textbox(label="Context", lines=8, max_lines=16, elem_id="context",
-                                     placeholder="Dán đoạn văn chứa câu trả lời…")
-            with gr.Column(scale=2):
-                checkpoint = checkpoint_picker(
-                    app.checkpoint_choices(), "Checkpoint", start_checkpoint, "checkpoint",
-                    info="Local models first, then public Hub models (licence; open or "
-                         "gated); or type a Hub id or a path under the models directory.")
+            with gr.Column(scale=3, min_width=320):
+                question = labels(gr.Textbox(label=t("ask.question"), lines=1, elem_id="question",
+                                             placeholder=t("ask.question_placeholder")),
+                                  label="ask.question", placeholder="ask.question_placeholder")
+                context = labels(gr.Textbox(label=t("ask.context"), lines=8, max_lines=16,
+                                            elem_id="context",
+                                            placeholder=t("ask.context_placeholder")),
+                                 label="ask.context", placeholder="ask.context_placeholder")
+            with gr.Column(scale=2, min_width=320):
+                checkpoint = checkpoint_picker(app, labels, "ask.checkpoint", start_checkpoint,
+                                               "checkpoint", info="ask.checkpoint_info")
                 info = gr.Markdown(handlers.checkpoint_info(start_checkpoint),
                                    elem_id="checkpoint-info")
-                refresh = gr.Button("↻ Rescan local models", size="sm")
-                top_n, max_len, allow_null, threshold = answer_options(defaults=trained)
+                refresh = labels(gr.Button(t("ask.rescan"), size="sm"), value="ask.rescan")
+                top_n, max_len, allow_null, threshold = answer_options(labels, defaults=trained)
                 with gr.Row():
-                    window = gr.Slider(32, 512, value=trained.max_length, step=1,
-                                       label="Window length (tokens)", elem_id="window",
-                                       info="Question + passage tokens per window.")
-                    stride = gr.Slider(0, 256, value=trained.doc_stride, step=1,
-                                       label="Window overlap (stride)", elem_id="stride")
-                ask_btn = gr.Button("Ask", variant="primary", elem_id="ask-button")
-        gr.Examples(examples, inputs=[context, question], label="Examples (one click)",
-                    example_labels=example_labels, cache_examples=False,
-                    examples_per_page=len(examples))
-        outcome, highlighted, heatmap, table, score_map = result_panel("ask-", score_map=True)
-        # The documented endpoint for gradio_client: JSON in, JSON out. Declared inside the
-        # tab, since ``gr.Tabs`` takes only tabs as children.
-        gr.api(handlers.answer_api, api_name="answer")
+                    window = labels(gr.Slider(32, 512, value=trained.max_length, step=1,
+                                              label=t("ask.window"), elem_id="window",
+                                              info=t("ask.window_info")),
+                                    label="ask.window", info="ask.window_info")
+                    stride = labels(gr.Slider(0, 256, value=trained.doc_stride, step=1,
+                                              label=t("ask.stride"), elem_id="stride"),
+                                    label="ask.stride")
+                ask_btn = labels(gr.Button(t("ask.button"), variant="primary",
+                                           elem_id="ask-button"), value="ask.button")
+        example_box = gr.Examples(examples, inputs=[context, question], label=t("ask.examples"),
+                                  example_labels=example_labels, cache_examples=False,
+                                  examples_per_page=len(examples), elem_id="ask-examples")
+        labels.custom(example_box.dataset, lambda lang: gr.Dataset(
+            label=t("ask.examples", lang), sample_labels=sample_examples(lang)[1]))
+        outcome, highlighted, heatmap, table, score_map = result_panel(labels, "ask-",
+                                                                      score_map=True)
+        # The documented endpoint for gradio_client and MCP clients: JSON in, JSON out.
+        # Declared inside the tab, since ``gr.Tabs`` takes only tabs as children.
+        gr.api(handlers.answer, api_name="answer")
 
     # The controls start at, and follow, the checkpoint's saved settings: what the user does
     # not change is what the model was trained with.
@@ -255,9 +320,8 @@ def build(app: ViqaApp, start_checkpoint: str) -> AskTab:
               stride]
     # A second press while an answer is on its way runs after it (never dropped); changing
     # any input clears the answer and cancels the one on its way, so the page never shows
-    # an answer to other inputs than those on screen.
-    # A failed Ask keeps its message in the outcome once the toast closes, and shows no
-    # older answer under it.
+    # an answer to other inputs than those on screen. A failed Ask keeps its message in the
+    # outcome once the toast closes, and shows no older answer under it.
     ask = errors_shown_in(handlers.ask, 0, 6, handlers.cleared)
     asked = gr.on([ask_btn.click, question.submit], ask, inputs, [*outputs, info],
                   api_visibility="undocumented", api_name="ask_ui", trigger_mode="always_last")

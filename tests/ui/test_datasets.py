@@ -10,7 +10,7 @@ import pytest
 from ui_helpers import FAMILIES, joined, make_state
 
 import ui.state
-from qa_core.sources import SourceUnavailableError
+from qa_core.data.sources import SourceUnavailableError
 from ui.datasets import PAGE_SIZE, DatasetHandlers
 from ui.widgets import UPLOAD
 
@@ -97,7 +97,7 @@ def test_an_unreachable_source_is_a_clear_message(datasets, monkeypatch):
 
 
 def test_errors_stay_under_the_example_after_the_toast(datasets):
-    from ui.widgets import errors_shown_in
+    from ui.feedback import errors_shown_in
 
     handler = errors_shown_in(datasets.random_example, 3, 4)
     out = handler(["sample", "validation"], [])

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from ui_helpers import CONTEXT, QUESTION, joined, make_state, reference
 
-from ui import display
+from ui import figures
 from ui.compare import HEATMAP_WINDOW, CompareHandlers, cleared_panels
-from ui.widgets import errors_shown_in
+from ui.feedback import errors_shown_in
 
 
 def plot_figure(plot):
@@ -31,7 +31,7 @@ def test_compare_shows_both_and_whether_they_agree(compare, models_dir):
     # Each heatmap's block label names its checkpoint (a title in the plot sat under the
     # label); both share one colour scale and open on a window narrow enough to read.
     assert heat_a.label.startswith("A · tiny-wordpiece") and heat_b.label.startswith("B · tiny-unigram")
-    zmax = display.shared_zmax(reference(compare.app, a), reference(compare.app, b))
+    zmax = figures.shared_zmax(reference(compare.app, a), reference(compare.app, b))
     assert heat_a.value["plot"] and zmax <= 1.0
     fig_a, fig_b = (plot_figure(heat) for heat in (heat_a, heat_b))
     assert fig_a.data[0].zmax == fig_b.data[0].zmax == pytest.approx(zmax)
@@ -55,12 +55,13 @@ def test_the_tab_lays_out_only_its_own_components(models_dir):
     import gradio as gr
 
     from ui import ask, compare
+    from ui.i18n import Labels
 
     app = make_state(models_dir)
     start = str(models_dir / "tiny-unigram")
     with gr.Blocks() as demo, gr.Tabs():
-        ask_tab = ask.build(app, start)
+        ask_tab = ask.build(app, Labels(), start)
         before = len(demo.blocks)
-        compare.build(app, start, start, ask_tab)
+        compare.build(app, Labels(), start, start, ask_tab)
     plots = [b for b in list(demo.blocks.values())[before:] if isinstance(b, gr.Plot)]
     assert len(plots) == 2  # A's and B's heatmaps, nothing else

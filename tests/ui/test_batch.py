@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from ui_helpers import CONTEXT, QUESTION, make_state, reference
 
-from ui.batch import BatchHandlers
+from ui.batch import BatchHandlers, cleared_results
 
 
 @pytest.fixture(scope="module")
@@ -80,9 +80,9 @@ def test_the_table_rounds_probabilities_and_the_downloads_keep_them(batch, model
 
 
 def test_a_failed_batch_keeps_its_message_in_the_summary(batch):
-    from ui.widgets import errors_shown_in
+    from ui.feedback import errors_shown_in
 
-    handler = errors_shown_in(batch.batch, 0, 3, lambda: {1: None, 2: None})
+    handler = errors_shown_in(batch.batch, 0, 3, cleared_results)  # as build() wires it
     summary, table, files = handler(None, batch.app.default_checkpoint(), False, 30)
     assert summary.startswith("**⚠ No file:**") and "Upload a CSV" in summary
     assert table is None and files is None

@@ -25,12 +25,13 @@ from ui_helpers import (
 )
 
 from qa_core.answer_options import AnswerOptions
-from qa_core.checkpoints import PUBLIC_CHECKPOINTS, ReaderCache
-from qa_core.errors import GatedCheckpointError
-from qa_core.loading import gated_message
+from qa_core.checkpoints import PUBLIC_CHECKPOINTS
+from qa_core.model.load_errors import gated_error
 from ui.ask import FOLLOWED, AskHandlers
+from ui.reader_cache import ReaderCache
 from ui.settings import Settings
 from ui.state import ViqaApp
+from ui.widgets import checkpoint_choices
 
 
 @pytest.fixture(scope="module")
@@ -68,14 +69,14 @@ def test_no_answer_outcome_is_shown_with_its_probability(ask, checkpoint):
 
 
 def test_api_returns_the_readers_prediction(ask, checkpoint):
-    out = ask.answer_api(CONTEXT, QUESTION, checkpoint, top_n=3)
+    out = ask.answer(CONTEXT, QUESTION, checkpoint, top_n=3)
     settings = out.pop("settings")
     assert out == reference(ask.app, checkpoint, top_n=3).to_dict()
     assert out["warnings"] == []  # a QA head: nothing to warn about
     assert settings == {**dataclasses.asdict(AnswerOptions(top_n=3)),
                         "source": "library defaults", "precision": settings["precision"]}
     assert json.loads(json.dumps(out)) == out
-    default = ask.answer_api(CONTEXT, QUESTION, "", top_n=3)  # "" = the app's default
+    default = ask.answer(CONTEXT, QUESTION, "", top_n=3)  # "" = the app's default
     assert default["checkpoint"] == ask.app.default_checkpoint()
 
 
@@ -137,7 +138,7 @@ def test_an_untrained_head_warns_on_every_use_and_the_api_result_says_so(
     # API clients see no toast: the warning is a field of the result, every time.
     for _ in range(2):
         with pytest.warns(UserWarning):
-            out = ask.answer_api(CONTEXT, QUESTION, str(target))
+            out = ask.answer(CONTEXT, QUESTION, str(target))
         assert len(out["warnings"]) == 1
         assert "no trained question-answering head" in out["warnings"][0]
 
@@ -163,7 +164,7 @@ def test_error_messages_quote_user_input_as_text(ask):
 def test_error_messages_reach_api_clients_as_plain_text(ask):
     name = "./a&b<c>"
     with pytest.raises(gr.Error) as err:
-        ask.answer_api(CONTEXT, QUESTION, name)
+        ask.answer(CONTEXT, QUESTION, name)
     assert f"'{name}' is not a checkpoint" in err.value.message
     assert "&amp;" not in err.value.message and "&lt;" not in err.value.message
     with pytest.raises(gr.Error) as err:  # the page still shows it as text, never as HTML
@@ -183,20 +184,20 @@ def trained(tiny_checkpoints, tmp_path_factory) -> tuple[AskHandlers, str]:
 def test_the_checkpoints_saved_settings_are_the_defaults_and_shown(trained):
     ask, checkpoint = trained
     outcome, *_ = ask.ask(CONTEXT, QUESTION, checkpoint)  # no options given: the saved ones
-    assert ("Settings in force: window 128, stride 32, answers up to 12 tokens, no-answer "
-            "threshold -1.25 (as trained (viqa_training.json))") in outcome
-    api = ask.answer_api(CONTEXT, QUESTION, checkpoint)
-    reader = ask.app.readers.get(checkpoint).reader
+    assert ("Settings in force: windows of 128 tokens (stride 32), answers up to 12 tokens, "
+            "no-answer on (threshold -1.25) (as trained (viqa_training.json))") in outcome
+    api = ask.answer(CONTEXT, QUESTION, checkpoint)
+    reader = ask.app.readers.get(ask.app.resolve(checkpoint))
     expected = reader.answer(QUESTION, CONTEXT, **{k: TRAINED[k] for k in TRAINED})
     assert api["answers"] == [a.to_dict() for a in expected.answers]
     assert {k: api["settings"][k] for k in TRAINED} == TRAINED
     assert api["settings"]["source"] == "as trained (viqa_training.json)"
     # An explicit value still wins, and the line says what was changed.
     outcome, *_ = ask.ask(CONTEXT, QUESTION, checkpoint, 5, None, None, 0.5, 256, None)
-    assert "window 256, stride 32" in outcome and "no-answer threshold 0.5" in outcome
+    assert "windows of 256 tokens (stride 32)" in outcome and "(threshold 0.5)" in outcome
     assert "changed from as trained (viqa_training.json): window 128 → 256, threshold -1.25 → 0.5" \
         in outcome
-    api = ask.answer_api(CONTEXT, QUESTION, checkpoint, max_length=256, null_threshold=0.5)
+    api = ask.answer(CONTEXT, QUESTION, checkpoint, max_length=256, null_threshold=0.5)
     assert api["settings"]["max_length"] == 256 and api["settings"]["doc_stride"] == 32
     assert api["answers"] == [a.to_dict() for a in reader.answer(
         QUESTION, CONTEXT, **{**TRAINED, "max_length": 256, "null_threshold": 0.5}).answers]
@@ -237,12 +238,12 @@ def test_a_degenerate_threshold_is_said_under_its_no_answer_with_the_best_spans(
         or '"no answer" to 100% of the answerable questions of its evaluation set' in plain
     assert "degenerate" in plain and "no better than chance (AUC 0.50)" in plain
     assert len(table) >= 1 and "Best span was" in plain  # the spans are still shown
-    api = ask.answer_api(CONTEXT, QUESTION, checkpoint)
+    api = ask.answer(CONTEXT, QUESTION, checkpoint)
     assert api["no_answer"] and any("degenerate" in w for w in api["warnings"])
     # At another threshold the saved one's warning does not apply.
     outcome, *_ = ask.ask(CONTEXT, QUESTION, checkpoint, None, None, None, 1000.0)
     assert "degenerate" not in outcome
-    assert not ask.answer_api(CONTEXT, QUESTION, checkpoint, null_threshold=1000.0)["warnings"]
+    assert not ask.answer(CONTEXT, QUESTION, checkpoint, null_threshold=1000.0)["warnings"]
 
 
 @pytest.mark.parametrize(("dtype", "precision"), [
@@ -259,7 +260,7 @@ def test_the_checkpoint_info_says_which_precision_is_in_force(trained, dtype, pr
 
 def test_the_picker_shows_licence_and_gating_and_starts_on_the_open_default(tmp_path):
     viqa = make_state(tmp_path / "no-models")
-    labels = dict((v, label) for label, v in viqa.checkpoint_choices())
+    labels = dict((v, label) for label, v in checkpoint_choices(viqa))
     for c in PUBLIC_CHECKPOINTS:
         assert c.licence in labels[c.hub_id]
         assert ("gated" in labels[c.hub_id]) == c.gated
@@ -268,9 +269,10 @@ def test_the_picker_shows_licence_and_gating_and_starts_on_the_open_default(tmp_
 
 
 def test_with_no_model_offline_the_page_says_how_to_get_one(tmp_path, monkeypatch):
-    import qa_core.checkpoints as checkpoints
+    import ui.checkpoints as checkpoints
 
     monkeypatch.setattr(checkpoints, "hub_reachable", lambda: False)
+    monkeypatch.setattr(checkpoints, "cached_on_this_machine", lambda hub_id: False)
     notice = AskHandlers(make_state(tmp_path / "empty")).notice()
     assert notice.visible and "python -m train.finetune --preset smoke" in notice.value
     assert "No model is available offline" in notice.value
@@ -282,7 +284,7 @@ def test_with_a_local_model_there_is_no_notice(ask):
 
 def test_a_gated_model_gets_its_own_message():
     def gated(checkpoint):
-        raise GatedCheckpointError(gated_message(checkpoint))
+        raise gated_error(checkpoint)
 
     viqa = ViqaApp(Settings(models_dir="no-models"), ReaderCache(maxsize=1, loader=gated))
     with pytest.raises(gr.Error) as err:
@@ -300,7 +302,7 @@ def test_a_gated_model_gets_its_own_message():
 def test_paths_outside_the_models_directory_get_one_reply(ask, existing, missing):
     replies = []
     for name in (existing, missing):
-        for call in (ask.ask, ask.answer_api):
+        for call in (ask.ask, ask.answer):
             with pytest.raises(gr.Error) as err:
                 call(CONTEXT, QUESTION, name)
             replies.append((err.value.title, err.value.message.replace(
@@ -314,7 +316,7 @@ def test_a_checkpoint_outside_the_models_directory_needs_the_setting(tiny_checkp
     with pytest.raises(gr.Error, match="VIQA_ALLOW_LOCAL_PATHS=1"):
         AskHandlers(make_state(tmp_path)).ask(CONTEXT, QUESTION, outside)
     allowed = AskHandlers(make_state(tmp_path, allow_local_paths=True))
-    assert allowed.answer_api(CONTEXT, QUESTION, outside)["answers"]
+    assert allowed.answer(CONTEXT, QUESTION, outside)["answers"]
 
 
 def test_changed_inputs_clear_the_answer(ask):
@@ -324,7 +326,7 @@ def test_changed_inputs_clear_the_answer(ask):
 
 
 def test_a_failed_ask_keeps_its_message_in_the_outcome(ask):
-    from ui.widgets import errors_shown_in
+    from ui.feedback import errors_shown_in
 
     handler = errors_shown_in(ask.ask, 0, 6, ask.cleared)  # as build() wires it
     with pytest.warns(UserWarning):  # the toast

@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 from ui_helpers import CONTEXT, QUESTION, TRAINED, make_state, trained_copy
 
-from ui import display
+from ui.ask import AskHandlers
 from ui.batch import BatchHandlers
 from ui.datasets import DatasetHandlers
 from ui.evaluate import EvaluateHandlers
 from ui.state import ViqaApp
+from ui.text import escape_markdown
+from ui.widgets import checkpoint_choices
 
 
 @pytest.fixture(scope="module")
@@ -23,12 +25,13 @@ def viqa(models_dir) -> ViqaApp:
 
 
 def test_picker_lists_local_models_first_and_defaults_to_one(viqa, models_dir):
-    values = [v for _, v in viqa.checkpoint_choices()]
-    assert values[:2] == [str(models_dir / "tiny-unigram"), str(models_dir / "tiny-wordpiece")]
+    values = [v for _, v in checkpoint_choices(viqa)]
+    assert values[:2] == ["tiny-unigram", "tiny-wordpiece"]  # by their names in models/
     assert "nguyenvulebinh/vi-mrc-base" in values
     assert viqa.default_checkpoint() == values[0]
-    pickers = viqa.refresh_checkpoints(values[1], "my/own-model")
-    assert [p.value for p in pickers] == [values[1], "my/own-model"]
+    assert viqa.resolve(values[0]) == str(models_dir / "tiny-unigram")
+    rescan = AskHandlers(viqa).rescan({"a": values[1], "b": "my/own-model"})
+    assert {k: p.value for k, p in rescan.items()} == {"a": values[1], "b": "my/own-model"}
 
 
 # ---- a checkpoint's saved settings, in every tab ----------------------------------------------
@@ -73,7 +76,7 @@ def test_every_tab_answers_with_the_checkpoints_settings(trained_models, tmp_pat
     reader = viqa.get_reader(checkpoint)
     expected = reader.answer(QUESTION, CONTEXT, **SAVED)
     assert reader.answer(QUESTION, CONTEXT).to_dict() == expected.to_dict()  # the defaults
-    assert viqa.predict(CONTEXT, QUESTION, checkpoint).to_dict() == expected.to_dict()
+    assert viqa.predict(CONTEXT, QUESTION, checkpoint)[0].to_dict() == expected.to_dict()
     # Datasets' Run: the checkpoint's windows, span limit and threshold.
     datasets = DatasetHandlers(viqa)
     view = viqa.dataset("sample", "validation")
@@ -81,7 +84,7 @@ def test_every_tab_answers_with_the_checkpoints_settings(trained_models, tmp_pat
     _, verdict = datasets.run_on_example(key, 0, checkpoint, True)
     row = view.rows[0]
     pred = reader.answer(row["question"], row["context"], **SAVED)
-    shown = "*no answer*" if pred.no_answer else f"“{display.escape_markdown(pred.best_text)}”"
+    shown = "*(no answer)*" if pred.no_answer else f"“{escape_markdown(pred.best_text)}”"
     assert verdict.startswith(f"**Predicted:** {shown}")
     # Batch: the same answers as the reader with the saved settings.
     path = tmp_path / "q.jsonl"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import pytest
 
-from qa_core.analysis import analyse
+from qa_core.evaluation.analysis import analyse
 from qa_core.types import Answer, Prediction
 from ui.analysis_figures import (
     breakdown_figure,
@@ -58,19 +58,23 @@ def test_no_answer_curve_marks_the_chosen_threshold_and_the_best(analysis):
     curve = analysis.no_answer_curve
     fig = no_answer_figure(curve)
     lines = {t.name: t for t in fig.data}
-    assert list(lines['precision of "no answer"'].x) == [p["threshold"] for p in curve["points"]]
+    assert list(lines['precision of “no answer”'].x) == [p["threshold"] for p in curve["points"]]
     assert list(lines["F1, all questions (mlqa-vi)"].y) == [p["f1"] for p in curve["points"]]
     recall = [100 * p["recall"] for p in curve["points"]]
-    assert list(lines['recall of "no answer"'].y) == recall
+    assert list(lines['recall of “no answer”'].y) == recall
     assert lines["best F1"].x == (curve["best"]["threshold"],)
     (chosen,) = fig.layout.shapes
     assert chosen.x0 == chosen.x1 == 0.0
-    assert "chosen 0.000" in fig.layout.annotations[0].text
+    (label,) = fig.layout.annotations
+    assert "chosen 0.000" in label.text
+    # The label sits at the bottom, on a background: the precision line runs along the top.
+    assert label.yanchor == "bottom" and label.y < 0.5 and label.bgcolor
 
 
 def test_f1_bars_by_question_type_side_by_side(analysis):
     by_type = analysis.metrics()["by_question_type"]
-    fig = f1_by_question_type_figure({"A": by_type, "B": {"who": by_type["who"]}})
+    fig = f1_by_question_type_figure({"A": by_type, "B": {"who": by_type["who"]}},
+                                     title="F1 by question type")
     a, b = bars(fig)
     assert list(a.x) == ["who", "where", "how many"] and list(b.x) == ["who"]
     assert list(a.y) == [by_type[k]["mlqa_vi"]["f1"] for k in a.x]
@@ -100,3 +104,13 @@ def test_names_from_users_are_text_not_markup(analysis):
 def test_nothing_to_draw_gives_a_message(fig):
     figure = fig()
     assert not figure.data and figure.layout.annotations[0].text
+
+
+def test_the_figures_speak_vietnamese(analysis):
+    fig = no_answer_figure(analysis.no_answer_curve, lang="vi")
+    names = {t.name for t in fig.data}
+    assert not names & {"best F1", "precision of “no answer”"}
+    assert fig.layout.xaxis.title.text != "no-answer threshold (null score − best span score)"
+    by_type = analysis.metrics()["by_question_type"]
+    (bars_,) = f1_by_question_type_figure({"A": by_type}, lang="vi").data
+    assert "who" not in list(bars_.x)  # question types in Vietnamese
