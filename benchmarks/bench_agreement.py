@@ -38,7 +38,7 @@ TARGETS = {"same_best": 98.0, "delta": 0.5, "same_null": 98.0}
 
 def dev_questions(path: Path, limit: int) -> tuple[list[str], list[str], list[str], dict]:
     """Ids, questions, contexts and gold answers of the first ``limit`` dev questions."""
-    from qa_core.metrics import references_from_squad_json
+    from qa_core.evaluation.files import references_from_squad_json
 
     data = json.loads(path.read_text(encoding="utf-8"))
     refs = references_from_squad_json(data)
@@ -80,8 +80,9 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    from qa_core.metrics import compute_metrics
-    from qa_core.reader import build_reader, cpu_has_native_bf16
+    from qa_core.evaluation.metrics import compute_metrics
+    from qa_core.model.precision import cpu_has_native_bf16
+    from qa_core.reader import build_reader
 
     ids, questions, contexts, refs = dev_questions(DEV, args.questions or 10**9)
     print(f"model={model.name}  questions={len(ids)} (UIT-ViQuAD 2.0 dev)  threads={args.threads}"

@@ -5,7 +5,7 @@ Measured in one run:
 1. A real evaluation, ``train.evaluate.answer_and_score`` (load the data, read every question
    with the reader, score both normalisations), with a SMALL random XLM-R-shaped model
    (hidden 128, 2 layers; a tokenizer trained on the XQuAD-vi text): the baseline.
-2. The analysis ``train.evaluate`` adds on the same results: ``qa_core.analysis.analyse`` plus
+2. The analysis ``train.evaluate`` adds on the same results: ``qa_core.evaluation.analysis.analyse`` plus
    the JSON of ``metrics.json``'s new keys and ``predictions_detail.jsonl``. Also with the
    no-answer curve (every 5th question's gold answers dropped, for timing only: XQuAD has no
    unanswerable questions), and ``compare_analyses`` of two evaluations (1,000 resamples).
@@ -39,7 +39,7 @@ MAX_LENGTH = 384
 
 def build_small_checkpoint(out: Path) -> Path:
     """A small random XLM-R-shaped checkpoint with a tokenizer trained on the XQuAD-vi text."""
-    from qa_core.tiny_models import TinyModelConfig, build_tiny_checkpoint, sample_texts
+    from qa_core.model.tiny import TinyModelConfig, build_tiny_checkpoint, sample_texts
 
     config = TinyModelConfig(
         family="unigram", vocab_size=8000, hidden_size=128, num_layers=2, num_heads=2,
@@ -97,7 +97,7 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    from qa_core.analysis import analyse, compare_analyses
+    from qa_core.evaluation.analysis import analyse, compare_analyses
     from train.evaluate import EvaluateArguments, answer_and_score
 
     with tempfile.TemporaryDirectory() as tmp:

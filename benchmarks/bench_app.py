@@ -9,7 +9,7 @@ and the time to build the token heatmap of a 2,000-token context.
    connection) and through ``Client(..., ssl_verify=False)``: gradio_client opens two new
    ``httpx`` clients per call, each loading the CA bundle into a TLS context even for an
    ``http://`` URL (about 25 ms each here), and polls for the result every 50 ms.
-2. Heatmap: ``display.token_heatmap`` for the real tokens of a 2,000-token context (and, for
+2. Heatmap: ``figures.token_heatmap`` for the real tokens of a 2,000-token context (and, for
    reference, the JSON Gradio sends, the score map and the highlighted text). Target: < 50 ms.
 
     python benchmarks/bench_app.py [--repeats 20] [--tiny] [--json out.json]
@@ -74,7 +74,7 @@ def summary(times: list[float]) -> dict:
 def checkpoint(tiny: bool, work: Path) -> Path:
     """The model to serve: bench_reader's random base-size XLM-R, or a tiny one."""
     if tiny:
-        from qa_core.tiny_models import TinyModelConfig, build_tiny_checkpoint
+        from qa_core.model.tiny import TinyModelConfig, build_tiny_checkpoint
 
         return build_tiny_checkpoint(work / "tiny-unigram", TinyModelConfig(family="unigram"))
     import bench_reader  # builds .bench/xlmr-base-random once (about 1.1 GB, git-ignored)
@@ -130,7 +130,7 @@ def raw_http_call(url: str, data: list):
 
 def one_window_case(reader) -> tuple[str, str]:
     """The first sample question whose context fits one 384-token window."""
-    from qa_core.sources import load_source
+    from qa_core.data.sources import load_source
 
     for row in load_source("sample").dataset.to_list():
         if reader.answer(row["question"], row["context"], top_n=1).n_windows == 1:
@@ -140,7 +140,7 @@ def one_window_case(reader) -> tuple[str, str]:
 
 def context_of_n_tokens(tokenizer, n: int) -> str:
     """Sample passages joined and cut right after the ``n``-th token."""
-    from qa_core.sources import load_source
+    from qa_core.data.sources import load_source
 
     contexts = list(dict.fromkeys(r["context"] for r in load_source("sample").dataset.to_list()))
     text = ""
@@ -162,8 +162,8 @@ def main() -> None:
     import torch
     from gradio_client import Client
 
-    from qa_core.checkpoints import load_uncached_reader
-    from ui import display
+    from ui import figures, highlights
+    from ui.reader_cache import load_uncached_reader
 
     work = Path(tempfile.mkdtemp(prefix="viqa-bench-app-"))
     ckpt = checkpoint(args.tiny, work)
@@ -217,13 +217,13 @@ def main() -> None:
     results["heatmap_tokens"] = len(pred.tokens)
     n = max(args.repeats, 30)
     results["heatmap_build"] = summary(timings(
-        lambda: display.token_heatmap(pred.tokens, pred.answers), n))
+        lambda: figures.token_heatmap(pred.tokens, pred.answers), n))
     results["heatmap_build_and_json"] = summary(timings(
-        lambda: display.token_heatmap(pred.tokens, pred.answers).to_json(), n))
+        lambda: figures.token_heatmap(pred.tokens, pred.answers).to_json(), n))
     results["score_map_build"] = summary(timings(
-        lambda: display.span_score_map(pred.tokens, pred.answers), n))
+        lambda: figures.span_score_map(pred.tokens, pred.answers), n))
     results["highlight_segments"] = summary(timings(
-        lambda: display.answer_highlights(pred.context, pred.answers), n))
+        lambda: highlights.answer_highlights(pred.context, pred.answers), n))
 
     print(f"model: {results['model']} · {results['device']} {results['dtype']} · "
           f"{results['threads']} threads · question context {len(context)} chars, 1 window")

@@ -18,7 +18,7 @@ Both configurations get the same questions, windows, epochs and seed:
   the question's windows) and a no-answer threshold of 0.
 
 Every prediction file (one with no-answer, one with the best span always given) is scored by one
-scorer, ``qa_core.metrics.compute_all``: EM/F1 overall, HasAns and NoAns under both
+scorer, ``qa_core.evaluation.metrics.compute_all``: EM/F1 overall, HasAns and NoAns under both
 normalisations, and *span quality* (HasAns with the no-answer option off: how well the model
 finds answers, apart from its no-answer decision). Each figure is printed with its ratio to the
 notebook's. The viqa-trained model is kept at ``<cache>/quality-model`` for other benchmarks.
@@ -126,8 +126,8 @@ def score(predictions: dict[str, str], spans: dict[str, str], margins: dict[str,
     """EM/F1 (overall, HasAns, NoAns; both normalisations) of ``predictions``, the span
     quality of ``spans`` (best span always given) on the answerable questions, and the AUC of
     the null ``margins`` (null score - best span score) for telling unanswerable ones apart."""
-    from qa_core.metrics import compute_all
-    from qa_core.no_answer import margin_auc
+    from qa_core.evaluation.metrics import compute_all
+    from qa_core.evaluation.no_answer import margin_auc
 
     answerable = {q: r for q, r in references.items() if any(r)}
     ids = list(references)
@@ -202,9 +202,9 @@ def run_viqa(budget: Budget, model: Path, out: Path, cache: Path, extra: list[st
 
 
 def null_margin_of(entries: list[dict]) -> float:
-    """``qa_core.no_answer.null_margin`` of one question's ``nbest_predictions.json`` list
+    """``qa_core.evaluation.no_answer.null_margin`` of one question's ``nbest_predictions.json`` list
     (spans first, best first; the null entry has start -1)."""
-    from qa_core.no_answer import null_margin
+    from qa_core.evaluation.no_answer import null_margin
     from qa_core.types import Answer, SpanResult
 
     spans = [Answer(**e) for e in entries if e["start"] >= 0]

@@ -61,7 +61,7 @@ def build_checkpoint() -> None:
     import torch
     from transformers import AutoModelForQuestionAnswering, XLMRobertaConfig
 
-    from qa_core.tiny_models import build_tokenizer, sample_texts, save_checkpoint
+    from qa_core.model.tiny import build_tokenizer, sample_texts, save_checkpoint
 
     tokenizer = build_tokenizer("unigram", list(sample_texts(XQUAD)), 30000)
     torch.manual_seed(0)
@@ -204,7 +204,7 @@ def main() -> None:
         sys.exit(f"skipped: {XQUAD} not found (../shared is beside the repo only in CI)")
     import torch
 
-    from qa_core.reader import cpu_has_native_bf16
+    from qa_core.model.precision import cpu_has_native_bf16
     from qa_core.windows import WindowConfig, tokenize_windows
 
     torch.set_num_threads(args.threads)

@@ -21,8 +21,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from qa_core.model.tiny import build_tokenizer, sample_texts  # noqa: E402
 from qa_core.spans import SpanOptions, find_spans_batch, pad_offsets  # noqa: E402
-from qa_core.tiny_models import build_tokenizer, sample_texts  # noqa: E402
 from qa_core.windows import WindowConfig, prepare_eval_features  # noqa: E402
 
 XQUAD = ROOT.parent / "shared" / "data" / "xquad.vi.json"

@@ -36,7 +36,7 @@ XQUAD = ROOT.parent / "shared" / "data" / "xquad.vi.json"
 
 from transformers import TrainerCallback  # noqa: E402 (after the path setup above)
 
-from qa_core.tiny_models import SAMPLE_PATH  # noqa: E402
+from qa_core.model.tiny import SAMPLE_PATH  # noqa: E402
 
 
 class CountingCollator:
@@ -71,7 +71,7 @@ def build_model_dir(out: Path, data_path: Path, hidden: int, layers: int) -> Pat
     to XLM-R's real tokenizer (a small SentencePiece vocabulary would double the lengths and
     misstate how much padding costs). BERT and XLM-R encoders of one size compute the same.
     """
-    from qa_core.tiny_models import TinyModelConfig, build_tiny_checkpoint, sample_texts
+    from qa_core.model.tiny import TinyModelConfig, build_tiny_checkpoint, sample_texts
 
     config = TinyModelConfig(
         family="wordpiece", vocab_size=30000, hidden_size=hidden, num_layers=layers,
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     import transformers
     from transformers import AutoTokenizer, DataCollatorWithPadding
 
-    from qa_core.reader import cpu_has_native_bf16
+    from qa_core.model.precision import cpu_has_native_bf16
     from train.data import load_questions
 
     transformers.utils.logging.set_verbosity_error()
