@@ -116,30 +116,30 @@ class AskHandlers:
         null_threshold: float | None = None, max_length: int | None = None,
         doc_stride: int | None = None,
     ) -> dict:
-        """Answer a question about a passage (extractive QA, Vietnamese or any language the
-        checkpoint knows): the answer is a span copied from the passage.
+        # Gradio turns this docstring into the MCP tool's description and the API page: it
+        # reads one line per argument and joins the lines under Returns with ", ". Hence the
+        # long lines.
+        """Answer a question about a passage (extractive QA, Vietnamese or any language the checkpoint knows): the answer is a span copied from the passage, with its probability.
 
         Args:
             context: the passage that holds the answer (plain text).
             question: the question about the passage.
-            checkpoint: the model: a name from the app's checkpoint list, or a Hugging Face
-                Hub id; empty for the app's default.
+            checkpoint: the model, as a name from the app's checkpoint list or a Hugging Face Hub id; empty for the app's default.
             top_n: how many candidate answers to return, best first (default 5).
             max_answer_length: the longest answer, in tokens (default: the checkpoint's own).
-            allow_no_answer: whether the model may say the passage holds no answer (default:
-                the checkpoint's own).
-            null_threshold: "no answer" when the null score exceeds the best span's score by
-                more than this (default: the checkpoint's own).
+            allow_no_answer: whether the model may say that the passage holds no answer (default: the checkpoint's own).
+            null_threshold: the answer is "no answer" when the null score exceeds the best span's score by more than this (default: the checkpoint's own).
             max_length: tokens per window of the passage (default: the checkpoint's own).
             doc_stride: tokens shared by consecutive windows (default: the checkpoint's own).
 
         Returns:
-            A JSON object: "best_text" (the answer, "" when there is none), "no_answer",
-            "answers" (each {"text", "start", "end", "score", "probability"}, where start and
-            end are character offsets into the given context, so context[start:end] == text),
-            "null_probability", "n_windows", "warnings" (what makes the answers untrustworthy,
-            e.g. an untrained model or a question cut short) and "settings" (the options in
-            force, where they come from, and the precision).
+            a JSON object with "answers" (the candidates, best first, each with "text", "start", "end", "score" and "probability"; "start" and "end" are character offsets into the given context, so context[start:end] == text)
+            "best_text" (the best answer, "" when there is no answer)
+            "no_answer" (true when the model judges that the passage holds no answer to the question)
+            "null_probability" (the probability of no answer)
+            "n_windows" (how many windows the passage was cut into)
+            "warnings" (what makes the answers untrustworthy, such as an untrained model or a question cut short)
+            "settings" (the options in force, where they come from, and the precision)
         """
         if context is None or question is None:  # a REST call that left them out
             missing = " and ".join(n for n, v in (("context", context), ("question", question))

@@ -79,7 +79,8 @@ class EvaluateHandlers:
         if not len(first):
             raise user_error(t("error.empty_split", lang), t("title.empty", lang))
         with user_errors("evaluate", lang):
-            labelled, unlabelled = labelled_only(first, f"{view.label()} (the first {len(first):,})")
+            labelled, unlabelled = labelled_only(
+                first, t("evaluate.first_n", lang, source=view.label(lang), n=len(first)))
         limit = self.app.settings.max_context_chars
         rows = [r for r in labelled.to_list() if len(r["context"]) <= limit]
         too_long = len(labelled) - len(rows)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from qa_core.answer_options import AnswerOptions, checkpoint_defaults
+from qa_core.answer_options import LIBRARY_DEFAULTS, AnswerOptions, checkpoint_defaults
 from qa_core.data import LoadedSource, load_source
 from qa_core.errors import (
     CheckpointError,
@@ -35,7 +35,6 @@ from ui.text import SearchText, search_index
 
 DATASET_CACHE_SIZE = 4  # loaded splits kept for browsing and evaluating
 UPLOAD = "upload"  # the source value that means "the file uploaded beside the picker"
-LIBRARY_DEFAULTS = "library defaults"  # where a reader's options come from when not trained here
 
 
 @dataclass

@@ -7,7 +7,7 @@ import gradio as gr
 
 # Rows with this class stack their children on a narrow screen (see the @media rule below).
 STACK_NARROW = ["viqa-stack-narrow"]
-TITLE = "viqa — Vietnamese question answering"
+TITLE = "viqa — Hỏi đáp tiếng Việt · Vietnamese question answering"  # one title: both languages
 THEME = gr.themes.Soft(
     primary_hue="emerald", secondary_hue="amber", neutral_hue="slate",
     # System fonts only: the app must render offline, without Google Fonts.

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import gradio as gr
 
-from qa_core.answer_options import AnswerOptions
+from qa_core.answer_options import LIBRARY_DEFAULTS, AnswerOptions
 from qa_core.checkpoints import PUBLIC_CHECKPOINTS
 from qa_core.data import NAMED_SOURCES
 from qa_core.types import Prediction
 from ui import figures, tables
 from ui.highlights import answer_highlights
 from ui.i18n import DEFAULT_LANGUAGE, Labels, t, translate
-from ui.state import LIBRARY_DEFAULTS, UPLOAD, ViqaApp
+from ui.state import UPLOAD, ViqaApp
 from ui.summaries import outcome_markdown
 from ui.theme import STACK_NARROW
 
