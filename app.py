@@ -41,8 +41,8 @@ class Blocks(gr.Blocks):
     ``None`` (the handler's defaults; a missing context or question is then its own clear
     message). Gradio would otherwise fail before the handler with ``{"error": null}`` for the
     caller and a traceback in the server's log; ``gradio_client`` and MCP fill defaults
-    themselves. ``validate_inputs`` is not documented API: ``tests/test_app.py`` checks, on
-    every run, that Gradio still calls it this way."""
+    themselves. ``validate_inputs`` is not documented API: ``tests/test_library_contracts.py``
+    checks, on every run, that Gradio still calls it this way."""
 
     def validate_inputs(self, block_fn, inputs: list) -> None:
         if block_fn.api_name in OPTIONAL_TAIL_ENDPOINTS:
@@ -94,7 +94,7 @@ def launch(demo: gr.Blocks, **kwargs):
 
 def busy(demo: gr.Blocks) -> bool:
     """Whether ``demo``'s queue has a request running or waiting. Gradio has no public way to
-    ask; ``tests/test_app.py`` checks the attributes this reads on every run."""
+    ask; ``tests/test_library_contracts.py`` checks the attributes this reads."""
     queue = demo._queue
     return len(queue) > 0 or any(job is not None for job in queue.active_jobs)
 

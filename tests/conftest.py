@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from paths import SAMPLE, shared
 
+pytest_plugins = ["fake_hub"]  # the `hub` fixture: a fake Hub behind the real client
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

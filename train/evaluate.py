@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shlex
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -35,6 +36,19 @@ from train.scoring import Scores, format_table, nbest
 logger = logging.getLogger("train.evaluate")
 
 DETAIL_FILE = "predictions_detail.jsonl"  # one row per question, with its question type
+
+
+def evaluate_command(checkpoint: str | Path, datasets: list[str], split: str | None) -> str:
+    """The shell command that evaluates ``checkpoint`` later, quoted for copy and paste.
+
+    >>> evaluate_command("models/my run", ["sample"], "validation")
+    "python -m train.evaluate --checkpoint 'models/my run' --dataset sample --split validation"
+    """
+    parts = ["python", "-m", "train.evaluate", "--checkpoint", str(checkpoint),
+             "--dataset", *datasets]
+    if split:
+        parts += ["--split", split]
+    return shlex.join(parts)
 
 
 @dataclass

@@ -38,6 +38,8 @@ import numpy as np
 
 from train.args import FinetuneConfig, TrainConfigError, parse_args
 from train.data import RunQuestions, load_run_questions
+from train.evaluate import evaluate_command
+from train.push import push_command
 
 logger = logging.getLogger("train.finetune")
 
@@ -253,6 +255,7 @@ def _train(cfg: FinetuneConfig) -> dict:
     metrics = {**result.metrics, "global_step": result.global_step, "output_dir": str(output_dir)}
 
     scores = None
+    failed: list[str] = []  # steps asked for that failed after the model was saved
     threshold = (cfg.qa.null_threshold, "given (--null-threshold)")
     if data.eval_examples is not None:
         try:
@@ -261,8 +264,13 @@ def _train(cfg: FinetuneConfig) -> dict:
             metrics.update(timing)
             metrics["eval_null_threshold_source"] = scores.threshold_source
             threshold = (scores.null_threshold, scores.threshold_source)
-        except Exception:  # the model is saved; report and carry on to the card
+        except Exception as exc:  # the model is saved; report, write the card, exit non-zero
             logger.exception("Final evaluation failed; the model is saved in %s.", output_dir)
+            failed.append(
+                f"The final evaluation failed ({type(exc).__name__}: {exc}), so the model card "
+                f"has no scores. The model is saved in {output_dir}; evaluate it with:\n  "
+                + evaluate_command(output_dir, cfg.data.eval_dataset or cfg.data.train_dataset,
+                                   cfg.data.eval_split))
     elif allow_no_answer and data.threshold_examples is not None:
         threshold = trainer.tuned_threshold()  # no evaluation set: the card still needs one
     if allow_no_answer and threshold[0] is not None:
@@ -290,6 +298,12 @@ def _train(cfg: FinetuneConfig) -> dict:
             metrics["hub_url"] = _push_or_explain(
                 output_dir, hub_target.repo_id, args.hub_private_repo
             )
+            if metrics["hub_url"] is None:
+                failed.append(f"Pushing to the Hub failed (the reason is above). The model is "
+                              f"saved in {output_dir}; push it with:\n  " + push_command(
+                                  output_dir, hub_target.repo_id, args.hub_private_repo))
+    if failed:
+        metrics["failed"] = failed
     return metrics
 
 
@@ -524,7 +538,7 @@ def _final_evaluation(trainer):
 
 def _push_or_explain(output_dir: Path, repo_id: str, private: bool | None) -> str | None:
     """Push the saved model; on failure log why and the command that pushes it later."""
-    from train.push import push_command, push_model
+    from train.push import push_model
 
     try:
         url = push_model(output_dir, repo_id, private)
@@ -582,7 +596,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if cfg.training.process_index == 0:
         print(json.dumps(metrics, indent=2, default=str))
-    return 0
+    for message in metrics.get("failed", []):  # last, where the user looks first
+        print(f"error: {message}", file=sys.stderr)
+    return 1 if metrics.get("failed") else 0
 
 
 if __name__ == "__main__":

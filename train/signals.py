@@ -11,7 +11,9 @@ The checkpoint saved on the way out must survive the Trainer's clean-up. With
 every checkpoint but the best one when training ends, which would be the one just saved, and
 the run would resume from the older best one. So once stopping, ``save_total_limit`` and
 ``load_best_model_at_end`` are switched off for the rest of this run (put back at its end):
-nothing is deleted, and the newest checkpoint is the one ``--resume`` picks.
+nothing is deleted, and the newest checkpoint is the one ``--resume`` picks. Changing the
+Trainer's arguments mid-run is not documented API: ``tests/test_library_contracts.py`` checks
+that the Trainer still reads these two when it uses them.
 """
 
 from __future__ import annotations

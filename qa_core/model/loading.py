@@ -307,25 +307,30 @@ def record_dir(checkpoint: str, local: Path | None, hub: dict) -> tuple[Path | N
     """
     if local is not None:
         return local, []
-    from transformers.utils.hub import cached_file
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import LocalEntryNotFoundError, RemoteEntryNotFoundError
 
     try:
-        path = cached_file(
-            checkpoint, RECORD_FILE, _raise_exceptions_for_missing_entries=False,
-            _raise_exceptions_for_connection_errors=bool(not hub.get("local_files_only")),
-            **hub,
-        )
-    except Exception as exc:  # the model loaded; its trained settings did not
-        note = Phrase(
-            "The settings '{name}' was trained with ({file}: windows, answer length and "
-            "no-answer threshold) could not be fetched ({detail}), so it answers with the "
-            "library's defaults, which may not match its training. Load it again when the Hub "
-            "is reachable, or give those settings yourself.",
-            name=checkpoint, file=RECORD_FILE, detail=first_line(exc),
-        )
-        logger.warning("%s", note)
-        return None, [note]
-    return (Path(path).parent if path else None), []
+        path = hf_hub_download(checkpoint, RECORD_FILE, **hub)
+    except RemoteEntryNotFoundError:  # the Hub says there is no such file: not trained here
+        return None, []
+    except LocalEntryNotFoundError as exc:  # not in the cache, and not fetched
+        if hub.get("local_files_only"):
+            return None, []
+        error = exc  # online, so the network failed (the Hub client says so in this type)
+    except Exception as exc:  # a refused request, a server error: the model loaded, this not
+        error = exc
+    else:
+        return Path(path).parent, []
+    note = Phrase(
+        "The settings '{name}' was trained with ({file}: windows, answer length and "
+        "no-answer threshold) could not be fetched ({detail}), so it answers with the "
+        "library's defaults, which may not match its training. Load it again when the Hub "
+        "is reachable, or give those settings yourself.",
+        name=checkpoint, file=RECORD_FILE, detail=first_line(error),
+    )
+    logger.warning("%s", note)
+    return None, [note]
 
 
 def load_components(

@@ -5,26 +5,26 @@ from qa_core.heatmap import token_scores
 
 
 def test_each_token_once_from_its_most_central_window():
-    context = "a b c d e f"
-    # window 0 covers a..d, window 1 covers c..f; "c" is at the edge of window 1 (1 left of
-    # it... none) and has 2 before it in window 0, so window 0 wins for c; "d" ties → earlier.
-    tok = {ch: (context.index(ch), context.index(ch) + 1) for ch in "abcdef"}
-    offsets = np.full((2, 6, 2), -1)
-    for k, ch in enumerate("abcd"):
-        offsets[0, k + 1] = tok[ch]
-    for k, ch in enumerate("cdef"):
-        offsets[1, k + 1] = tok[ch]
-    start = np.zeros((2, 6))
-    start[0, 3] = 5.0  # "c" in window 0
-    start[1, 1] = -5.0  # "c" in window 1 (edge): must not be used
-    end = np.zeros((2, 6))
-    tokens = token_scores(start, end, offsets, context)
-    assert [t.text for t in tokens] == list("abcdef")
-    c = tokens[2]
-    assert c.start_logit == 5.0
-    for _w in range(2):  # probabilities: softmax over each window's context tokens
-        assert sum(t.start_prob for t in tokens if True) > 0
-    assert all(0 <= t.start_prob <= 1 and 0 <= t.end_prob <= 1 for t in tokens)
+    context = "a b c d e f g"
+    # Window 0 holds a..e, window 1 holds c..g (5 context tokens each, after one special
+    # token). Context on the shorter side: c has 2 in window 0 and 0 in window 1 → window 0;
+    # d has 1 in both → a tie, the earlier window; e has 0 in window 0 and 2 in window 1.
+    tok = {ch: (context.index(ch), context.index(ch) + 1) for ch in "abcdefg"}
+    offsets = np.full((2, 7, 2), -1)
+    start = np.zeros((2, 7))
+    for w, letters in enumerate(("abcde", "cdefg")):
+        for k, ch in enumerate(letters):
+            offsets[w, k + 1] = tok[ch]
+            start[w, k + 1] = 10 * (w + 1) + k  # window 0: 10..14, window 1: 20..24
+    tokens = token_scores(start, np.zeros((2, 7)), offsets, context)
+    assert [t.text for t in tokens] == list("abcdefg")
+    window_of = {t.text: int(t.start_logit // 10) - 1 for t in tokens}
+    assert window_of == {"a": 0, "b": 0, "c": 0, "d": 0, "e": 1, "f": 1, "g": 1}
+    # Each probability is a softmax over the context tokens of the window it was read from.
+    for t in tokens:
+        w = window_of[t.text]
+        logits = start[w, 1:6]
+        assert t.start_prob == pytest.approx(np.exp(t.start_logit) / np.exp(logits).sum())
 
 
 def test_single_window_probabilities_sum_to_one():

@@ -200,3 +200,14 @@ def test_trim_maps_skip_unicode_spaces():
 def test_span_options_validation(kwargs):
     with pytest.raises(ValueError):
         SpanOptions(**kwargs)
+
+
+def test_examples_without_windows_get_results_of_their_own():
+    """Two examples the windows missed: filling one result must not change the other."""
+    seq = 6
+    start = np.zeros((1, seq))
+    offsets = np.array([[[-1, -1], [0, 2], [3, 6], [-1, -1], [-1, -1], [-1, -1]]])
+    results = find_spans_batch(start, start, offsets, np.array([1]), ["x", "Hà Nội", "y"])
+    assert len(results) == 3 and results[0] is not results[2]
+    results[0].answers.append("changed")
+    assert results[2].answers == [] and results[1].answers  # the middle one was searched

@@ -147,3 +147,21 @@ def test_a_file_is_logged_as_the_whole_file_not_train(tmp_path, caplog):
     with caplog.at_level("INFO", logger="train.data"):
         load_questions([path], None)
     assert f"{path} [whole file]: 1 questions" in caplog.text
+
+
+def test_a_change_to_the_labelling_code_never_reads_old_windows(tokenizer, tmp_path,
+                                                                 monkeypatch):
+    import qa_core.windows
+
+    data = load_questions(["sample"], "train", max_samples=8)
+    config = WindowConfig(max_length=128, doc_stride=32)
+    before = tokenize("train", data, tokenizer, config, cache_dir=str(tmp_path))
+    assert any(before["start_positions"])
+
+    def label_nothing(*args, **kwargs):  # a "new version" of the labelling: every answer at CLS
+        return 0, 0
+
+    monkeypatch.setattr(qa_core.windows, "label_window", label_nothing)
+    after = tokenize("train", data, tokenizer, config, cache_dir=str(tmp_path))
+    assert after.cache_files[0]["filename"] != before.cache_files[0]["filename"]
+    assert not any(after["start_positions"])  # cut by the code in force, not read back

@@ -170,6 +170,28 @@ def test_a_failure_after_training_keeps_the_model(tiny_checkpoints, tmp_path, mo
     assert load_reader(str(out), device="cpu", dtype="float32").answer("Ai?", "Ngô Quyền.").answers
 
 
+def test_a_failed_final_evaluation_exits_non_zero_and_says_how_to_evaluate(
+        tiny_checkpoints, tmp_path, monkeypatch, capsys):
+    import train.finetune as finetune
+    from train.evaluate import evaluate_command
+
+    def crash(trainer):
+        raise RuntimeError("CUDA error: an illegal memory access was encountered")
+
+    monkeypatch.setattr(finetune, "_final_evaluation", crash)
+    out = tmp_path / "run"
+    code = finetune.main(tiny_run(tiny_checkpoints["unigram"], out, "--max-steps", "1",
+                                  "--eval-strategy", "no", "--do-eval", "--max-length", "128",
+                                  "--doc-stride", "32", "--dataset-cache-dir",
+                                  str(tmp_path / "c")))
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "The final evaluation failed (RuntimeError: CUDA error" in err
+    assert evaluate_command(out, ["sample"], "validation") in err
+    assert (out / "model.safetensors").is_file() and (out / "README.md").is_file()
+    assert load_reader(str(out), device="cpu", dtype="float32").answer("Ai?", "Ngô Quyền.").answers
+
+
 def _no_model(monkeypatch):
     """Fail the test if a base model is built or loaded: data errors must come first."""
     from train import model

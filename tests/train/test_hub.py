@@ -1,5 +1,5 @@
 """Publishing fails early and clearly. The Hub client runs for real; only its HTTP transport
-is replaced (httpx MockTransport), so nothing leaves the machine."""
+is replaced (the ``hub`` fixture of ``tests/fake_hub.py``), so nothing leaves the machine."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import logging
 import httpx2
 import huggingface_hub
 import pytest
-from huggingface_hub.utils import _http
 
 from train.hub import HubAccessError, check_hub_access
 from train.push import push_command, push_model
@@ -26,37 +25,6 @@ def whoami(role: str = "write", scoped: list | None = None) -> dict:
     }
 
 
-@pytest.fixture
-def hub(monkeypatch, tmp_path):
-    """A fake Hub behind the real client: set ``hub.routes[path] = dict | Exception | int``."""
-
-    class FakeHub:
-        def __init__(self):
-            self.routes: dict = {}  # URL path -> JSON answer, HTTP status or exception
-            self.seen: list = []
-
-        def handle(self, request: httpx2.Request) -> httpx2.Response:
-            self.seen.append(request.url.path)
-            answer = self.routes.get(request.url.path, httpx2.ConnectError("no route"))
-            if isinstance(answer, Exception):
-                raise answer
-            if isinstance(answer, int):
-                return httpx2.Response(answer, json={"error": "nope"}, request=request)
-            return httpx2.Response(200, json=answer, request=request)
-
-    fake = FakeHub()
-    # conftest keeps the suite offline; the fake Hub is "online" (read at import, so patched).
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setenv("HF_TOKEN", "hf_test_not_a_real_token")
-    monkeypatch.setattr(huggingface_hub.constants, "HF_TOKEN_PATH", str(tmp_path / "token"))
-    _http.set_client_factory(
-        lambda: httpx2.Client(
-            transport=httpx2.MockTransport(fake.handle),
-            event_hooks={"request": [_http.hf_request_event_hook]},
-        )
-    )
-    yield fake
-    _http.set_client_factory(_http.default_client_factory)
 
 
 def test_write_token_passes(hub):
@@ -183,3 +151,21 @@ def test_push_cli_reports_errors(tmp_path, capsys):
 
     assert main(["--model-dir", str(tmp_path), "--hub-model-id", "tester/x"]) == 2
     assert "no config.json" in capsys.readouterr().err
+
+
+def test_a_failed_push_after_training_exits_non_zero(hub, tiny_checkpoints, tmp_path, capsys):
+    from train_cli import tiny_run
+
+    from train.finetune import main
+
+    hub.routes["/api/whoami-v2"] = whoami("write")
+    hub.routes["/api/repos/create"] = httpx2.ReadTimeout("timed out")
+    out = tmp_path / "run"
+    code = main(tiny_run(tiny_checkpoints["unigram"], out, "--max-steps", "1", "--eval-strategy",
+                         "no", "--max-length", "128", "--doc-stride", "32",
+                         "--dataset-cache-dir", str(tmp_path / "c"), "--push-to-hub",
+                         "--hub-model-id", "tester/vi-qa", eval_on_sample=False))
+    assert code == 1  # the user asked for the push: its failure is the run's
+    err = capsys.readouterr().err
+    assert "Pushing to the Hub failed" in err and push_command(out, "tester/vi-qa") in err
+    assert (out / "model.safetensors").is_file() and (out / "README.md").is_file()

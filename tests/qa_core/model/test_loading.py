@@ -401,3 +401,72 @@ def test_the_cli_says_an_untrained_head_once_in_plain_words(layouts, capsys):
     assert json.loads(out.out)["warnings"][0].startswith(f"'{layouts['plain-encoder']}' has no")
     assert out.err.count("no trained question-answering head") == 1
     assert "warning: '" in out.err and "UntrainedHeadWarning" not in out.err
+
+
+# ---- the settings a model trained here carries to the Hub (viqa_training.json) ---------------
+def hub_cache_with_record(cache: Path, repo: str = "tester/vi-qa") -> Path:
+    """The Hub cache's layout (``models--owner--name/snapshots/<commit>/``, ``refs/main``) holding
+    the record file, as a download leaves it."""
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    folder = cache / f"models--{repo.replace('/', '--')}"
+    snapshot = folder / "snapshots" / commit
+    snapshot.mkdir(parents=True)
+    (folder / "refs").mkdir()
+    (folder / "refs" / "main").write_text(commit)
+    (snapshot / "viqa_training.json").write_text('{"settings": {"max_length": 256}}')
+    return snapshot
+
+
+def test_settings_that_cannot_be_fetched_are_said_loudly(hub, tmp_path, caplog):
+    from qa_core.model.loading import record_dir
+
+    hub.routes["/tester/vi-qa/resolve/main/viqa_training.json"] = 403  # a refused request
+    with caplog.at_level("WARNING", logger="qa_core.model.loading"):
+        folder, notes = record_dir("tester/vi-qa", None, {"cache_dir": str(tmp_path)})
+    assert folder is None and len(notes) == 1
+    assert "could not be fetched" in notes[0] and "library's defaults" in notes[0]
+    assert str(notes[0]) in caplog.text  # logged as a warning, not at DEBUG
+
+
+def test_settings_lost_to_the_network_are_said_too(hub, tmp_path, monkeypatch):
+    import httpx2
+    from huggingface_hub.utils import _http
+
+    from qa_core.model.loading import record_dir
+
+    monkeypatch.setattr(_http.time, "sleep", lambda s: None)  # the client's retries, at once
+    hub.routes["/tester/vi-qa/resolve/main/viqa_training.json"] = httpx2.ConnectError("down")
+    folder, notes = record_dir("tester/vi-qa", None, {"cache_dir": str(tmp_path)})
+    assert folder is None and len(notes) == 1 and "could not be fetched" in notes[0]
+
+
+def test_a_hub_model_without_settings_was_not_trained_here(hub, tmp_path, caplog):
+    import httpx2
+
+    from qa_core.model.loading import record_dir
+
+    path = "/tester/plain-qa/resolve/main/viqa_training.json"
+    hub.routes[path] = httpx2.Response(404, headers={"X-Error-Code": "EntryNotFound"})  # the Hub's
+    folder, notes = record_dir("tester/plain-qa", None, {"cache_dir": str(tmp_path)})
+    assert (folder, notes) == (None, []) and hub.seen == [path]
+
+
+def test_offline_the_cached_settings_are_read(tmp_path):
+    from qa_core.model.loading import record_dir
+
+    snapshot = hub_cache_with_record(tmp_path)
+    offline = {"cache_dir": str(tmp_path), "local_files_only": True}
+    assert record_dir("tester/vi-qa", None, offline) == (snapshot, [])
+    assert record_dir("tester/other", None, offline) == (None, [])  # not cached: nothing to say
+
+
+def test_a_note_about_the_settings_reaches_every_answer(tiny_checkpoints, monkeypatch):
+    from qa_core.errors import Phrase
+    from qa_core.model import loading
+    from qa_core.reader import build_reader
+
+    note = Phrase("The settings '{name}' was trained with could not be fetched.", name="x")
+    monkeypatch.setattr(loading, "record_dir", lambda checkpoint, local, hub: (None, [note]))
+    reader = build_reader(tiny_checkpoints["unigram"], device="cpu", dtype="float32")
+    assert note in reader.warnings
+    assert note in reader.answer("Ai?", "Ngô Quyền.").warnings
