@@ -441,13 +441,45 @@ class FinetuneConfig:
     training: QATrainingArguments
 
 
+# TrainingArguments options --help shows besides viqa's own (every one redeclared above);
+# --help-all lists the rest.
+COMMON_TRAINING_OPTIONS = (
+    "max_steps", "gradient_accumulation_steps", "lr_scheduler_type", "eval_steps", "bf16",
+    "fp16", "use_cpu", "seed", "run_name", "disable_tqdm", "push_to_hub", "hub_model_id",
+    "hub_private_repo",
+)
+
+
+def presets() -> dict[str, str]:
+    """The named configs of ``train/configs/``: name → what it is (its first comment, up to
+    the first colon or period)."""
+    out = {}
+    for path in sorted(CONFIG_DIR.glob("*.y*ml")) + sorted(CONFIG_DIR.glob("*.json")):
+        first = path.read_text(encoding="utf-8").splitlines()[0].lstrip("# ").strip()
+        out[path.stem] = re.split(r"[:.]\s", first + " ", maxsplit=1)[0].strip()
+    return out
+
+
 def build_parser() -> HfArgumentParser:
-    """The parser behind ``python -m train.finetune --help``."""
-    return HfArgumentParser(
+    """The parser behind ``python -m train.finetune --help``: viqa's options and the common
+    training ones, grouped; ``--help-all`` adds every other ``TrainingArguments`` option."""
+    from train.cli import HelpFormatter, dashed, focus
+
+    listed = "; ".join(f"'{name}' ({what})" for name, what in presets().items())
+    parser = HfArgumentParser(
         ARGUMENT_CLASSES,
         prog="python -m train.finetune",
-        description="Fine-tune a Vietnamese extractive QA model (README: Training).",
+        usage="python -m train.finetune [--preset NAME | --config FILE] [options]",
+        description="Fine-tune a Vietnamese extractive QA model (docs/training.md).",
+        epilog="Presets (train/configs/): " + listed + ".",
+        formatter_class=HelpFormatter,
     )
+    for action in parser._actions:
+        if action.dest == "preset":
+            action.help = f"Named config from train/configs/: {', '.join(presets())}."
+    ours = {f.name for cls in ARGUMENT_CLASSES[:-1] for f in dataclasses.fields(cls)}
+    ours |= set(QATrainingArguments.__annotations__) | set(COMMON_TRAINING_OPTIONS)
+    return focus(dashed(parser), ours)
 
 
 def resolve_preset(name: str) -> Path:

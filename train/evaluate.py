@@ -1,4 +1,4 @@
-"""Evaluate any QA checkpoint on any source: ``python -m train.evaluate``.
+"""Evaluate any QA checkpoint on any source, and write the scores and every prediction.
 
 ``python -m train.evaluate --checkpoint X --dataset SOURCE [--split S] [--max-samples N]
 --output-dir D`` writes ``predictions.json`` (SQuAD format: ``{id: text}``, "" for no answer),
@@ -77,7 +77,8 @@ class EvaluateArguments:
     output_dir: str | None = field(
         default=None,
         metadata={
-            "help": "Where the three files go (default: outputs/eval/<checkpoint>_<dataset>)."
+            "help": "Where predictions.json, nbest_predictions.json, metrics.json and "
+            "predictions_detail.jsonl go (default: outputs/eval/<checkpoint>_<dataset>)."
         },
     )
     compare_to: str | None = field(
@@ -304,10 +305,12 @@ def evaluate(cfg: EvaluateArguments) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     from qa_core.errors import QAError
+    from train.cli import HelpFormatter, dashed
 
-    parser = HfArgumentParser(
-        EvaluateArguments, prog="python -m train.evaluate", description=__doc__.split("\n\n")[0]
-    )
+    parser = dashed(HfArgumentParser(
+        EvaluateArguments, prog="python -m train.evaluate",
+        usage="python -m train.evaluate --checkpoint CKPT --dataset SOURCE [SOURCE ...] "
+        "[options]", description=__doc__.split("\n\n")[0], formatter_class=HelpFormatter))
     logging.basicConfig(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",

@@ -63,6 +63,49 @@ def test_help_lists_our_options(capsys):
         assert option in out
 
 
+def help_text(capsys, *argv: str, main=None) -> str:
+    with pytest.raises(SystemExit) as done:
+        (main or build_parser().parse_args)(list(argv))
+    assert done.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_the_help_is_short_and_lists_the_presets(capsys):
+    from train.args import presets
+
+    out = help_text(capsys, "--help")
+    assert len(out.splitlines()) < 260  # viqa's options and the common training ones
+    assert "--adam-beta1" not in out and "--learning-rate" in out and "--bf16" in out
+    assert set(presets()) == {"smoke", "mlqa-vi", "uit-viquad2", "small-encoder"}
+    for name in presets():
+        assert f"'{name}'" in out  # each preset, with what it is
+    assert "--max_train_samples" not in out  # one spelling per option
+    assert_defaults_said_once(out)
+    assert "--adam-beta1" in help_text(capsys, "--help-all")
+
+
+def assert_defaults_said_once(out: str) -> None:
+    """No option's help states its default and then gets "(default: …)" appended as well."""
+    import re
+
+    assert "(default: None)" not in out
+    blocks = re.split(r"\n  (?=-)", out)
+    twice = [b for b in blocks if "(default:" in b and b.lower().count("default") > 1]
+    assert not twice, twice
+
+
+def test_the_evaluate_help_says_each_default_once(capsys):
+    from train.evaluate import main
+
+    out = help_text(capsys, "--help", main=main)
+    assert "--max-samples" in out and "--max_samples" not in out
+    assert_defaults_said_once(out)
+    for name in ("predictions.json", "nbest_predictions.json", "metrics.json",
+                 "predictions_detail.jsonl"):
+        assert name in out
+    assert "three files" not in out
+
+
 def test_dashes_and_underscores_both_work():
     a = parse_args(["--max-train-samples", "5", "--doc_stride", "64"])
     assert a.data.max_train_samples == 5 and a.qa.doc_stride == 64
