@@ -15,7 +15,7 @@ Targets (issue 10): int8 ≥ 98% same best answer, |ΔEM|, |ΔF1| ≤ 0.5 points
 no-answer decision; ``auto`` picks int8 on CPUs only where they hold.
 
     python benchmarks/bench_quality.py          # once: trains and keeps the model (~20 min)
-    python benchmarks/bench_quality.py --budget gpu --configs viqa   # the README's model (GPU)
+    python benchmarks/bench_quality.py --budget gpu --configs viqa   # the benchmark model (GPU)
     python benchmarks/bench_agreement.py [--questions 1000] [--threads 2]
 """
 

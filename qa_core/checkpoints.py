@@ -51,7 +51,7 @@ class PublicCheckpoint:
 
 
 # Public checkpoints that answer Vietnamese, the default first; the app's picker lists them in
-# this order. Edit here only: the app, the README and the tests read this tuple. Licences and
+# this order. Edit here only: the app, docs/app.md and the tests read this tuple. Licences and
 # gating as the model pages state them. The default must work on a fresh machine without a
 # token and allow any use: deepset's XLM-R base (multilingual SQuAD 2.0, CC BY 4.0, base size
 # for CPUs). vi-mrc is the strongest on Vietnamese but gated and non-commercial.

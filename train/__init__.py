@@ -18,7 +18,7 @@ _EXPORTS = {
     "FinetuneConfig": "train.args",
     "TrainConfigError": "train.args",
     "parse_args": "train.args",
-    "TrainingStopped": "train.finetune",
+    "TrainingStopped": "train.run_folder",
     "train": "train.finetune",
     "EvaluateArguments": "train.evaluate",
     "push_model": "train.push",

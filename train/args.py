@@ -61,8 +61,7 @@ class ModelArguments:
             "help": "Dropout on the attention probabilities while training (BERT's "
             "attention_probs_dropout_prob, DistilBERT's attention_dropout). Default: the "
             "checkpoint's own (0.1 for BERT, RoBERTa, XLM-R). 0 lets SDPA use its fused CPU "
-            "kernel, which has no dropout: about 1.7x faster steps on a CPU (README: Answer "
-            "quality)."
+            "kernel, which has no dropout, so steps on a CPU are faster (benchmarks/README.md)."
         },
     )
     model_cache_dir: str | None = field(
@@ -214,8 +213,7 @@ class QAArguments:
             "answer lies in another window (labelled CLS), drawn with --seed; every window of an "
             "unanswerable question is kept. Long passages make most windows answerless; keeping "
             "fewer trains on more answers per second, but with a fixed number of epochs it "
-            "also takes fewer optimizer steps (README: "
-            "Answer quality)."
+            "also takes fewer optimizer steps (benchmarks/README.md)."
         },
     )
 
@@ -224,7 +222,7 @@ class QAArguments:
         metadata={
             "help": "Share kept for training of the windows of unanswerable questions (labelled "
             "CLS), drawn with --seed. They are what teaches the model to say 'no answer'; "
-            "fewer of them trade that for more steps on answers (README: Answer quality)."
+            "fewer of them trade that for more steps on answers (benchmarks/README.md)."
         },
     )
 
@@ -402,7 +400,7 @@ class QATrainingArguments(TrainingArguments):
         cuda, cuda_bf16 = _auto_cuda() if not self.use_cpu else (False, False)
         if self.bf16 is None:
             # bf16 where the hardware computes it natively: recent GPUs, and CPUs with
-            # AVX512-BF16/AMX (about 1.5x faster training there; see benchmarks/).
+            # AVX512-BF16/AMX (faster training there: benchmarks/README.md).
             native = cuda_bf16 if cuda else cpu_has_native_bf16()
             self.bf16 = bool(self.fp16 is not True and native)
         if self.fp16 is None:

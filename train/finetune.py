@@ -21,15 +21,11 @@ The same command runs on one CPU, one GPU, or several GPUs under ``torchrun`` or
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
-import re
-import shutil
 import signal
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -40,87 +36,15 @@ from train.args import FinetuneConfig, TrainConfigError, parse_args
 from train.data import RunQuestions, load_run_questions
 from train.evaluate import evaluate_command
 from train.push import push_command
+from train.run_folder import (
+    TrainingStopped,
+    clear_checkpoints,
+    removed_on_failure,
+    resume_point,
+    stopped_checkpoint,
+)
 
 logger = logging.getLogger("train.finetune")
-
-_CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
-
-
-class TrainingStopped(Exception):
-    """Training stopped on SIGTERM/SIGINT after saving a checkpoint."""
-
-    def __init__(self, signum: int, checkpoint: str | None, resume_hint: str):
-        self.signum = signum
-        self.checkpoint = checkpoint
-        name = signal.Signals(signum).name
-        super().__init__(
-            f"Stopped by {name}; checkpoint saved at {checkpoint}. Continue with: {resume_hint}"
-        )
-
-
-def last_complete_checkpoint(output_dir: str | Path) -> str | None:
-    """The newest ``checkpoint-N`` with its ``trainer_state.json`` (written last, so a
-    checkpoint cut short by a crash is never picked)."""
-    root = Path(output_dir)
-    if not root.is_dir():
-        return None
-    steps = []
-    for child in root.iterdir():
-        match = _CHECKPOINT_RE.match(child.name)
-        if match and (child / "trainer_state.json").is_file():
-            steps.append((int(match.group(1)), child))
-    return str(max(steps)[1]) if steps else None
-
-
-def stopped_checkpoint(output_dir: str | Path, step: int | None) -> str | None:
-    """The checkpoint saved when a signal stopped training at ``step`` (the newest complete
-    one if that is missing)."""
-    path = Path(output_dir) / f"checkpoint-{step}"
-    if step is not None and (path / "trainer_state.json").is_file():
-        return str(path)
-    return last_complete_checkpoint(output_dir)
-
-
-@contextlib.contextmanager
-def removed_on_failure(output_dir: str | Path, is_main: bool = True) -> Iterator[None]:
-    """Remove ``output_dir`` when the block fails, if the block created it and it holds
-    nothing worth keeping (no complete checkpoint to resume from, no saved model)."""
-    root = Path(output_dir)
-    existed = root.exists()
-    try:
-        yield
-    except BaseException:
-        worthless = last_complete_checkpoint(root) is None and not (root / "config.json").exists()
-        if is_main and not existed and root.is_dir() and worthless:
-            shutil.rmtree(root, ignore_errors=True)
-            logger.info("Removed %s: the run failed before saving anything in it.", root)
-        raise
-
-
-def resume_point(output_dir: str | Path, resume: bool, overwrite: bool) -> str | None:
-    """The checkpoint to resume from, or None to start afresh; refuses to mix two runs."""
-    last = last_complete_checkpoint(output_dir)
-    if resume:
-        if last is None:
-            raise TrainConfigError(
-                f"--resume: {output_dir} has no complete checkpoint to continue from. Drop "
-                "--resume to start a new run, or point --output-dir at the earlier run."
-            )
-        return last
-    if last is not None and not overwrite:
-        raise TrainConfigError(
-            f"{output_dir} already holds checkpoints of an earlier run (last: {Path(last).name}). "
-            "Pass --resume to continue it, --overwrite-output-dir to start afresh, or choose "
-            "another --output-dir."
-        )
-    return None
-
-
-def _clear_checkpoints(output_dir: Path) -> None:
-    for child in output_dir.glob("checkpoint-*"):
-        if child.is_dir():
-            shutil.rmtree(child)
-
 
 def _precision(args) -> str:
     return "bf16 mixed" if args.bf16 else "fp16 mixed" if args.fp16 else "fp32"
@@ -209,7 +133,7 @@ def _train(cfg: FinetuneConfig) -> dict:
     logger.info("%s; no-answer %s", data.summary(), "on" if allow_no_answer else "off")
 
     if cfg.run.overwrite_output_dir and not cfg.run.resume and args.should_save:
-        _clear_checkpoints(output_dir)  # only now that the model and the data are ready
+        clear_checkpoints(output_dir)  # only now that the model and the data are ready
     # We push once, after training (below), not at every save as the Trainer would.
     trainer_args = replace(args, push_to_hub=False) if args.push_to_hub else args
     stop = StopOnSignal()
@@ -282,7 +206,7 @@ def _train(cfg: FinetuneConfig) -> dict:
         from train.scoring import format_table
 
         if scores is not None:
-            write_outputs(output_dir / "eval", scores, results, _analysis(data, results, scores))
+            write_outputs(output_dir / "eval", scores, results, analysis_or_none(data, results, scores))
             logger.info("Evaluation:\n%s", format_table(scores.metrics))
             if scores.span_metrics:
                 logger.info(
@@ -295,7 +219,7 @@ def _train(cfg: FinetuneConfig) -> dict:
         name = hub_target.repo_id.split("/")[-1] if hub_target else output_dir.name
         write_model_card(output_dir, record, name)
         if hub_target is not None:
-            metrics["hub_url"] = _push_or_explain(
+            metrics["hub_url"] = push_or_explain(
                 output_dir, hub_target.repo_id, args.hub_private_repo
             )
             if metrics["hub_url"] is None:
@@ -495,7 +419,7 @@ def _record(cfg: FinetuneConfig, data: QAData, result, scores, threshold, hub_ta
     )
 
 
-def _analysis(data: QAData, results, scores):
+def analysis_or_none(data: QAData, results, scores):
     """What ``train.evaluate`` adds to its files (breakdowns by question type, answer length
     and windows, calibration, the no-answer curve), for training's own evaluation; None, with
     the reason logged, when it cannot be had: the evaluation files are written either way."""
@@ -536,7 +460,7 @@ def _final_evaluation(trainer):
     return trainer.predict_spans()
 
 
-def _push_or_explain(output_dir: Path, repo_id: str, private: bool | None) -> str | None:
+def push_or_explain(output_dir: Path, repo_id: str, private: bool | None) -> str | None:
     """Push the saved model; on failure log why and the command that pushes it later."""
     from train.push import push_model
 

@@ -1,4 +1,4 @@
-"""Markdown tables of an evaluation's analysis for the terminal and the README: breakdowns,
+"""Markdown tables of an evaluation's analysis for the terminal and the docs: breakdowns,
 calibration and an A-versus-B comparison (the dictionaries ``qa_core.evaluation.analysis`` builds)."""
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ rule in :data:`RULES` whose pattern occurs as whole words (``"đâu"`` does not 
 ``"đầu"``, ``"ai"`` not inside ``"tại"`` or ``"hai"``). Order settles overlaps: every
 "X nào" pattern of *when*, *where* and *how* comes before the bare ``"nào"`` of *which*, and
 *who* comes first, so "Ai là người ... năm nào?" is *who*. The same table, with English
-glosses, is in the README.
+glosses, is in docs/evaluation.md.
 
 >>> question_type("Ai chỉ huy quân dân Việt trong trận Bạch Đằng năm 938?")
 'who'

@@ -15,7 +15,8 @@ from qa_core import load_reader
 from qa_core.checkpoints import discover_local_checkpoints
 from train.args import parse_args
 from train.evaluate import EvaluateArguments, evaluate
-from train.finetune import resume_point, train
+from train.finetune import train
+from train.run_folder import resume_point
 
 QUESTION = "Ai chỉ huy quân dân Việt trong trận Bạch Đằng năm 938?"
 
@@ -240,7 +241,7 @@ def test_bad_data_with_overwrite_keeps_the_earlier_run(tmp_path, monkeypatch):
 
 
 def test_a_failed_run_removes_only_the_folder_it_made(tmp_path):
-    from train.finetune import removed_on_failure
+    from train.run_folder import removed_on_failure
 
     made = tmp_path / "made"
     with pytest.raises(RuntimeError), removed_on_failure(made):
@@ -379,9 +380,9 @@ def test_a_failed_analysis_costs_only_the_analysis(caplog):
     import logging
     from types import SimpleNamespace
 
-    from train.finetune import _analysis
+    from train.finetune import analysis_or_none
 
     broken = SimpleNamespace(eval_features={}, eval_examples={})  # no example ids at all
     with caplog.at_level(logging.ERROR, logger="train.finetune"):
-        assert _analysis(broken, {}, None) is None
+        assert analysis_or_none(broken, {}, None) is None
     assert "scores are written without it" in caplog.text

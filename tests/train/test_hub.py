@@ -127,7 +127,7 @@ def test_finetune_refuses_before_training(hub, monkeypatch, tmp_path, capsys, ca
 
 
 def test_push_failure_after_training_prints_the_command(hub, tmp_path, caplog):
-    from train.finetune import _push_or_explain
+    from train.finetune import push_or_explain
 
     model_dir = tmp_path / "my run"
     model_dir.mkdir()
@@ -135,7 +135,7 @@ def test_push_failure_after_training_prints_the_command(hub, tmp_path, caplog):
     hub.routes["/api/whoami-v2"] = whoami("write")
     hub.routes["/api/repos/create"] = httpx2.ReadTimeout("timed out")
     with caplog.at_level(logging.ERROR, logger="train.finetune"):
-        assert _push_or_explain(model_dir, "tester/vi-qa", None) is None
+        assert push_or_explain(model_dir, "tester/vi-qa", None) is None
     assert push_command(model_dir, "tester/vi-qa") in caplog.text
     assert "python -m train.push --model-dir" in caplog.text
     assert (model_dir / "config.json").exists()

@@ -13,7 +13,8 @@ from train_cli import REPO, subprocess_env, tiny_run
 
 from qa_core import load_reader
 from train.args import parse_args
-from train.finetune import TrainingStopped, resume_point, train
+from train.finetune import train
+from train.run_folder import TrainingStopped, resume_point
 from train.signals import StopOnSignal
 
 
