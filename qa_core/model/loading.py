@@ -323,7 +323,7 @@ def record_dir(checkpoint: str, local: Path | None, hub: dict) -> tuple[Path | N
     else:
         return Path(path).parent, []
     note = Phrase(
-        "The settings '{name}' was trained with ({file}: windows, answer length and "
+        "The settings '{name}' were trained with ({file}: windows, answer length and "
         "no-answer threshold) could not be fetched ({detail}), so it answers with the "
         "library's defaults, which may not match its training. Load it again when the Hub "
         "is reachable, or give those settings yourself.",
