@@ -12,7 +12,7 @@ Both configurations get the same questions, windows, epochs and seed:
   SDPA, fused AdamW, bf16 autocast where the CPU computes bf16 natively, the no-answer
   threshold tuned on held-out training passages, exact span search.
 * **notebook**: the seed notebook's configuration, done faithfully, at the budget's learning
-  rate and batch (the issue's figure-to-beat: 1e-4, 32): windows padded to
+  rate and batch (the ``small`` budget: 1e-4, 32): windows padded to
   ``max_length``, float32, eager attention, unfused AdamW, random order, no warm-up, the
   notebook's top-20 starts x top-20 ends post-processing (null score: the smallest CLS score of
   the question's windows) and a no-answer threshold of 0.
@@ -24,7 +24,7 @@ finds answers, apart from its no-answer decision). Each figure is printed with i
 notebook's. The viqa-trained model is kept at ``<cache>/quality-model`` for other benchmarks.
 
     python benchmarks/bench_quality.py                  # default budget (600 questions, all dev)
-    python benchmarks/bench_quality.py --budget small   # the figure-to-beat budget
+    python benchmarks/bench_quality.py --budget small   # 1,500 questions, one epoch
     python benchmarks/bench_quality.py --budget gpu --configs viqa   # all data, on a GPU
     python benchmarks/bench_quality.py --configs viqa --viqa-arg=--attention-dropout=0
 
@@ -85,8 +85,8 @@ BUDGETS = {
     # (estimated from per-window costs measured on a busy machine: the notebook's float32
     # training and evaluation are most of it).
     "default": Budget(600, None, 1, 256, 1e-4, 32),
-    # The figure to beat: 1,500 questions, 1 epoch, 256 tokens, lr 1e-4, batch 32, first
-    # 600 dev questions (today's recipe gave HasAns span F1 6.6, EM 0.5, always "no answer").
+    # A small budget: 1,500 questions, 1 epoch, 256 tokens, lr 1e-4, batch 32, the first 600
+    # dev questions.
     "small": Budget(1500, 600, 1, 256, 1e-4, 32),
     # For a GPU: all 13,843 training questions, 8 epochs, 384 tokens, all of dev.json (viqa:
     # about 2 minutes of training on one H100). With the data and epochs to learn "no answer",

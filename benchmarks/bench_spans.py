@@ -1,7 +1,7 @@
 """Span search throughput: our exact batched search vs the notebook's top-20 × top-20 loop.
 
 Both run in this process on the same features (the 1,190 XQuAD-vi questions windowed by a
-tokenizer trained on our sample text) and the same random logits. Prints examples/s, the
+tokenizer trained on the XQuAD-vi text) and the same random logits. Prints examples/s, the
 ratio, and how often both pick the same best answer where the loop's shortlist contains ours.
 
     python benchmarks/bench_spans.py [--family wordpiece|unigram] [--repeats 3]

@@ -39,8 +39,8 @@ def anchors(path: Path) -> set[str]:
     out = set()
     for line in path.read_text(encoding="utf-8").splitlines():
         if m := re.match(r"#{1,6} (.+)", line):
-            text = re.sub(r"[`*_]|\[([^\]]*)\]\([^)]*\)", r"\1", m.group(1)).strip().lower()
-            slug = "".join(c for c in text if c.isalnum() or c in " -" or
+            text = re.sub(r"[`*]|\[([^\]]*)\]\([^)]*\)", r"\1", m.group(1)).strip().lower()
+            slug = "".join(c for c in text if c.isalnum() or c in " -_" or
                            unicodedata.category(c).startswith("L"))
             out.add(slug.replace(" ", "-"))
     return out

@@ -3,9 +3,13 @@
 * :mod:`ui.settings`: :class:`~ui.settings.Settings`, what the app allows (from ``VIQA_*``).
 * :mod:`ui.state`: :class:`~ui.state.ViqaApp`, the state every tab shares (reader cache,
   dataset cache) and the one ``predict`` path.
-* :mod:`ui.widgets`: components and error helpers used by several tabs.
+* :mod:`ui.widgets`: components used by several tabs; :mod:`ui.feedback`: messages and errors.
 * :mod:`ui.theme`: theme, CSS, header and footer.
-* :mod:`ui.display`: reader results → component values (highlights, figures, tables, text).
+* :mod:`ui.i18n`: the page's words in the visitor's language (``ui/locales/``).
+* :mod:`ui.gpu`: every model run goes through one function a ZeroGPU Space lends a GPU to.
+* :mod:`ui.checkpoints`: which checkpoints this server serves, and how names resolve.
+* :mod:`ui.highlights`, :mod:`ui.figures`, :mod:`ui.tables`, :mod:`ui.summaries`,
+  :mod:`ui.analysis_figures`: reader results → component values.
 * :mod:`ui.ask`, :mod:`ui.compare`, :mod:`ui.datasets`, :mod:`ui.evaluate`, :mod:`ui.batch`:
   one tab each, ``build(...)`` laying out its components and wiring its events to the handlers
   beside it.

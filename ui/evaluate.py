@@ -302,9 +302,11 @@ def build(app: ViqaApp, labels: Labels, start_checkpoint: str) -> tuple[gr.Dropd
                        column_widths=["11%", "8%", "27%", "15%", "15%", "8%", "8%", "8%"])
 
     source.change(source_changed, source, [split, upload], api_visibility="private")
-    # The same numbers as `python -m train.evaluate`: A's saved no-answer settings (its
-    # windows are the reader's own already). A checkpoint that saved no setting: no answer
-    # allowed, as `train.evaluate` does on data with unanswerable questions.
+    # The controls follow A's saved no-answer settings (its windows are the reader's own
+    # already), as `python -m train.evaluate` does for A; a checkpoint that saved none: no answer
+    # allowed, as `train.evaluate` does on data with unanswerable questions. B answers with the
+    # same controls, so the comparison holds the options fixed (the command line instead lets
+    # B fall back on its own saved settings for what is not given).
     follow_checkpoint(app, checkpoint, {"allow_no_answer": True}, allow_no_answer=allow_null,
                       null_threshold=threshold)
     outputs = [summary, metrics, comparison, breakdowns, by_type, reliability, no_answer, kind,
