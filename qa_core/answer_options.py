@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa_core.errors import InputError, Phrase
+from qa_core.model.folders import read_json
 from qa_core.spans import SpanOptions
 from qa_core.windows import WindowConfig
 
@@ -128,6 +129,9 @@ class TrainedSettings:
     null_threshold_source: str | None = None
     # said when that threshold is degenerate ("no answer" to >= 90% of answerable questions)
     no_answer_warning: Phrase | None = None
+    # the word segmenter the model was trained with (PhoBERT: ``qa_core.segmentation``)
+    word_segmenter: str | None = None
+    base_model: str | None = None  # what it was fine-tuned from (its licence carries over)
 
     def overrides(self) -> dict:
         """The settings the file gives, as ``AnswerOptions`` fields."""
@@ -149,6 +153,10 @@ def read_trained_settings(checkpoint: str | Path) -> TrainedSettings | None:
         values["null_threshold"] = record.get("null_threshold")
         source = record.get("null_threshold_source")
         values["null_threshold_source"] = str(source) if source else None
+        segmenter = settings.get("word_segmenter")
+        values["word_segmenter"] = str(segmenter) if segmenter else None
+        base = record.get("base_model")
+        values["base_model"] = str(base) if base else None
         values["no_answer_warning"] = _degenerate_warning(record)
         trained = TrainedSettings(path, **values)
         AnswerOptions().with_overrides(**trained.overrides())  # refuse nonsense values
@@ -175,11 +183,34 @@ def _degenerate_warning(record: dict) -> str | None:
 LIBRARY_DEFAULTS = Phrase("library defaults")  # where options come from when not trained here
 
 
-def trained_defaults(trained: TrainedSettings | None) -> tuple[AnswerOptions, Phrase]:
+# Models whose position embeddings start after the padding index (RoBERTa's family: XLM-R,
+# PhoBERT, CamemBERT): two positions fewer than the config says hold tokens.
+_PADDED_POSITIONS = ("roberta", "xlm-roberta", "camembert")
+
+
+def window_limit(model_type: str | None, max_position_embeddings: int | None) -> int | None:
+    """The most tokens one window of this model can hold (``None``: unknown).
+
+    >>> window_limit("roberta", 258), window_limit("xlm-roberta", 514), window_limit("bert", 512)
+    (256, 512, 512)
+    """
+    if not max_position_embeddings:
+        return None
+    return max_position_embeddings - (2 if model_type in _PADDED_POSITIONS else 0)
+
+
+def trained_defaults(trained: TrainedSettings | None,
+                     limit: int | None = None) -> tuple[AnswerOptions, Phrase]:
     """The options ``trained`` makes the defaults, and where they come from
-    (``"as trained (viqa_training.json)"``, or ``"library defaults"`` for ``None``)."""
+    (``"as trained (viqa_training.json)"``, or ``"library defaults"`` for ``None``). Without
+    trained settings the library's windows are cut to ``limit`` tokens where the model holds
+    fewer (PhoBERT: 256)."""
     if trained is None:
-        return AnswerOptions(), LIBRARY_DEFAULTS
+        options = AnswerOptions()
+        if limit is not None and limit < options.max_length:
+            options = options.with_overrides(max_length=limit,
+                                              doc_stride=min(options.doc_stride, limit // 2))
+        return options, LIBRARY_DEFAULTS
     return (AnswerOptions().with_overrides(**trained.overrides()),
             Phrase("as trained ({file})", file=RECORD_FILE))
 
@@ -193,7 +224,10 @@ def checkpoint_defaults(
     never downloaded here, so the app's pickers stay offline)."""
     local = Path(str(checkpoint)).expanduser()
     if local.is_dir():
-        return trained_defaults(read_trained_settings(local))
+        config = read_json(local / "config.json")
+        config = config if isinstance(config, dict) else {}
+        limit = window_limit(config.get("model_type"), config.get("max_position_embeddings"))
+        return trained_defaults(read_trained_settings(local), limit)
     from huggingface_hub import try_to_load_from_cache
 
     try:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa_core.errors import CheckpointError, Phrase
-from qa_core.model.folders import TOKENIZER_FILES, check_local_checkpoint, is_phobert
+from qa_core.model.folders import TOKENIZER_FILES, check_local_checkpoint
 from qa_core.model.names import DEFAULT_HUB_CHECKPOINT
 
 DEFAULT_MODELS_DIR = Path("models")
@@ -81,6 +81,21 @@ PUBLIC_CHECKPOINTS: tuple[PublicCheckpoint, ...] = (
         "MIT",
     ),
 )
+
+
+# Licences of base encoders people fine-tune here (as their model pages state them, in the
+# Hub's licence ids): a model fine-tuned from one carries its base's licence. PhoBERT base and
+# large are MIT; phobert-base-v2 is AGPL-3.0, which reaches anyone serving it on a network.
+BASE_MODEL_LICENCES = {
+    "vinai/phobert-base": "mit",
+    "vinai/phobert-large": "mit",
+    "vinai/phobert-base-v2": "agpl-3.0",
+    "xlm-roberta-base": "mit",
+    "xlm-roberta-large": "mit",
+    "FacebookAI/xlm-roberta-base": "mit",
+    "FacebookAI/xlm-roberta-large": "mit",
+}
+NETWORK_COPYLEFT = frozenset({"agpl-3.0"})  # serving the model obliges offering its source
 
 
 def default_public_checkpoint() -> PublicCheckpoint:
@@ -146,12 +161,9 @@ def qa_architecture(directory: str | os.PathLike) -> str | None:
 
 
 def local_problem(directory: str | os.PathLike) -> Phrase | None:
-    """Why a QA checkpoint folder cannot be used, in a few words, or ``None``: a PhoBERT
-    tokenizer (no character offsets), a malformed ``config.json``, weights missing or damaged.
-    Reads only the files' headers."""
+    """Why a QA checkpoint folder cannot be used, in a few words, or ``None``: a malformed
+    ``config.json``, weights missing or damaged. Reads only the files' headers."""
     directory = Path(directory)
-    if is_phobert(directory):
-        return Phrase("PhoBERT's tokenizer gives no character offsets")
     try:
         check_local_checkpoint(directory)
     except CheckpointError as exc:

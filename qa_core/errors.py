@@ -108,6 +108,10 @@ class BrokenCheckpointError(CheckpointError):
     weights, malformed ``config.json``)."""
 
 
+class SegmenterUnavailableError(InputError):
+    """The chosen word segmenter's package (PhoBERT's input) is not installed."""
+
+
 class SlowTokenizerError(CheckpointError):
     """The checkpoint has no fast tokenizer and no adapter gives its tokens character offsets."""
 

@@ -21,6 +21,7 @@ from qa_core.answer_options import (
     AnswerOptions,
     read_trained_settings,
     trained_defaults,
+    window_limit,
 )
 from qa_core.errors import InputError, Phrase
 from qa_core.heatmap import token_scores
@@ -329,7 +330,8 @@ def build_reader(checkpoint: str | Path, device: str | None = None, dtype=None) 
     converted = matmuls_only(device, torch_dtype) or torch_dtype == torch.qint8
     loaded = load_checkpoint(str(checkpoint), torch.float32 if converted else torch_dtype)
     trained = read_trained_settings(loaded.record_dir) if loaded.record_dir else None
-    defaults, source = trained_defaults(trained)
+    defaults, source = trained_defaults(trained, window_limit(
+        loaded.config.model_type, getattr(loaded.config, "max_position_embeddings", None)))
     reader = Reader(
         loaded.model, loaded.tokenizer, str(checkpoint), device, torch_dtype,
         defaults=defaults, defaults_source=source, warnings=loaded.warnings(),

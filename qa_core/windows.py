@@ -102,6 +102,18 @@ def truncate_questions(
     return out, cut
 
 
+def gives_offsets(tokenizer) -> bool:
+    """Whether ``tokenizer`` gives character offsets: a fast (Rust) tokenizer, or an adapter
+    that gives them itself (PhoBERT's, ``qa_core.model.phobert``)."""
+    return bool(getattr(tokenizer, "is_fast", False) or getattr(tokenizer, "gives_offsets", False))
+
+
+def segments_words(tokenizer) -> bool:
+    """Whether ``tokenizer`` cuts its input into words first (PhoBERT's adapter), and so can be
+    told where a word must end (``word_boundaries``) for a gold answer to stay reachable."""
+    return bool(getattr(tokenizer, "gives_offsets", False))
+
+
 def context_index(tokenizer) -> int:
     """Sequence index of the context: second on right-padding tokenizers, first on left ones."""
     return 1 if tokenizer.padding_side == "right" else 0
@@ -121,7 +133,7 @@ def tokenize_windows(
     (``(-1, -1)`` elsewhere). Extra ``kwargs`` (e.g. ``padding``, ``return_tensors``) go to the
     tokenizer.
     """
-    if not getattr(tokenizer, "is_fast", False):
+    if not gives_offsets(tokenizer):
         raise InputError(
             "Windows need a tokenizer that gives character offsets (a fast tokenizer); load one "
             "with use_fast=True."
@@ -232,13 +244,27 @@ def prepare_train_features(examples: dict, tokenizer, config: WindowConfig) -> d
     without answers) point at the CLS token, which is how SQuAD v2 models learn "no answer".
     ``answerable`` tells the two kinds of CLS window apart: the question has an answer (in
     another window) or none at all.
+
+    A tokenizer that segments words (PhoBERT's) is told to end words at the gold answer's
+    edges, so the answer is whole tokens; ``split_words`` counts, on each example's first
+    window, the words it had to split for that.
     """
     contexts, answers = _nfc_examples(examples["context"], examples["answers"])
-    enc = tokenize_windows(tokenizer, examples["question"], contexts, config)
+    extra = {}
+    if segments_words(tokenizer):
+        extra["word_boundaries"] = [
+            [a["answer_start"][0], a["answer_start"][0] + len(a["text"][0])] if a["text"] else []
+            for a in answers]
+    enc = tokenize_windows(tokenizer, examples["question"], contexts, config, **extra)
     cls = cls_positions(enc["input_ids"], tokenizer.cls_token_id)
-    starts, ends, answerable = [], [], []
+    splits = getattr(enc, "forced_splits", None)
+    starts, ends, answerable, split_words = [], [], [], []
+    seen = set()
     for i, offsets in enumerate(enc["offset_mapping"]):
-        ans = answers[enc["overflow_to_sample_mapping"][i]]
+        sample = enc["overflow_to_sample_mapping"][i]
+        split_words.append(splits[sample] if splits and sample not in seen else 0)
+        seen.add(sample)
+        ans = answers[sample]
         answerable.append(bool(ans["text"]))
         if ans["text"]:
             a_start = ans["answer_start"][0]
@@ -254,6 +280,7 @@ def prepare_train_features(examples: dict, tokenizer, config: WindowConfig) -> d
     out["start_positions"] = starts
     out["end_positions"] = ends
     out["answerable"] = answerable
+    out["split_words"] = split_words
     return out
 
 

@@ -53,3 +53,18 @@ def models_dir(tiny_checkpoints, tmp_path_factory) -> Path:
     for family, path in tiny_checkpoints.items():
         (root / f"tiny-{family}").symlink_to(path, target_is_directory=True)
     return root
+
+
+@pytest.fixture(scope="session")
+def smoke_model(tmp_path_factory) -> Path:
+    """The quick start's model, trained once per session as the quick start trains it
+    (``python -m train.finetune --preset smoke``), in a ``models/`` folder of its own: a small
+    model that has learnt the sample, so its answers mean something (random weights do not)."""
+    from train.finetune import main
+
+    root = tmp_path_factory.mktemp("smoke")
+    out = root / "models" / "smoke"
+    code = main(["--preset", "smoke", "--output-dir", str(out), "--dataset-cache-dir",
+                 str(root / "cache"), "--disable-tqdm", "true"])
+    assert code == 0 and (out / "viqa_training.json").is_file()
+    return out

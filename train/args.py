@@ -190,6 +190,15 @@ class QAArguments:
     n_best_size: int = field(
         default=20, metadata={"help": "Candidate answers kept per question (n-best lists)."}
     )
+    word_segmenter: str = field(
+        default="underthesea",
+        metadata={
+            "help": "How PhoBERT's input is cut into words: 'underthesea', 'pyvi' (pip install "
+            "pyvi) or 'none' (syllables). Saved with the model, which then answers with it; "
+            "other models ignore it.",
+            "choices": ["underthesea", "pyvi", "none"],
+        },
+    )
     allow_no_answer: bool | None = field(
         default=None,
         metadata={

@@ -164,8 +164,11 @@ def _tokenizer_key(tokenizer) -> str:
     """What makes two tokenizers cut text the same way: their model, normaliser, templates.
 
     The serialised form also holds the truncation/padding state of the last call, which
-    changes as the tokenizer is used; it is left out so the key stays stable.
+    changes as the tokenizer is used; it is left out so the key stays stable. PhoBERT's adapter
+    says what decides its cut itself (vocabulary, merges, segmenter and its version).
     """
+    if hasattr(tokenizer, "cache_state"):
+        return Hasher.hash([tokenizer.cache_state(), type(tokenizer).__name__])
     state = json.loads(tokenizer.backend_tokenizer.to_str())
     state.pop("truncation", None)
     state.pop("padding", None)
@@ -197,13 +200,22 @@ def _fingerprint(value) -> bytes | str | None:
 
 def features_code_key(modules=None) -> str:
     """A hash of the code that decides the features: every function, class and constant of
-    ``qa_core.windows`` (windows, labels) and of this module (``train_features``), as they are
+    ``qa_core.windows`` (windows, labels), PhoBERT's tokenizer adapter and word segmentation,
+    and of this module (``train_features``), as they are
     now in this process, whatever the files' paths or line numbers. Functions a module imports
     count too: a new version of a library they come from only costs one re-tokenization."""
+    import qa_core.model.phobert
+    import qa_core.segmentation
+    import qa_core.segmentation.align
+    import qa_core.segmentation.segmenters
+    import qa_core.segmentation.tone
     import qa_core.windows
 
+    modules = modules or (qa_core.windows, qa_core.model.phobert, qa_core.segmentation,
+                          qa_core.segmentation.align, qa_core.segmentation.segmenters,
+                          qa_core.segmentation.tone, sys.modules[__name__])
     parts = []
-    for module in modules or (qa_core.windows, sys.modules[__name__]):
+    for module in modules:
         for name, value in sorted(vars(module).items()):
             if name.startswith("__"):
                 continue

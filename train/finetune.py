@@ -32,6 +32,7 @@ from pathlib import Path
 import datasets
 import numpy as np
 
+from qa_core.windows import segments_words
 from train.args import FinetuneConfig, TrainConfigError, parse_args
 from train.data import RunQuestions, load_run_questions
 from train.evaluate import evaluate_command
@@ -50,15 +51,15 @@ def _precision(args) -> str:
     return "bf16 mixed" if args.bf16 else "fp16 mixed" if args.fp16 else "fp32"
 
 
-def _settings(cfg: FinetuneConfig, n_questions: int, n_windows: int) -> dict:
+def _settings(cfg: FinetuneConfig, data: QAData) -> dict:
     args = cfg.training
     effective = (
         args.per_device_train_batch_size * args.gradient_accumulation_steps * args.world_size
     )
     return {
         "base_model": cfg.model.model_name_or_path,
-        "train_questions": n_questions,
-        "train_windows": n_windows,
+        "train_questions": len(data.train_examples),
+        "train_windows": len(data.train_features),
         "max_length": cfg.qa.max_length,
         "doc_stride": cfg.qa.doc_stride,
         "max_question_length": cfg.qa.max_question_length,
@@ -83,6 +84,9 @@ def _settings(cfg: FinetuneConfig, n_questions: int, n_windows: int) -> dict:
         "unanswerable windows kept": cfg.qa.unanswerable_window_rate,
         "threshold split": cfg.data.threshold_split,
         "seed": args.seed,
+        # PhoBERT: the segmenter the app answers with too, and the answers cut inside a word
+        "word_segmenter": data.word_segmenter,
+        "answers split at word edges": data.split_words if data.word_segmenter else None,
     }
 
 
@@ -125,7 +129,7 @@ def _train(cfg: FinetuneConfig) -> dict:
 
     with args.main_process_first(desc="building the base model"):
         checkpoint = resolve_checkpoint(cfg.model, output_dir)
-    model, tokenizer = load_model_and_tokenizer(cfg.model, checkpoint)
+    model, tokenizer = load_model_and_tokenizer(cfg.model, checkpoint, cfg.qa.word_segmenter)
     windows = cfg.qa.windows()
     with args.main_process_first(desc="loading and tokenizing the data"):
         data = load_data(cfg, tokenizer, windows, questions)
@@ -244,6 +248,8 @@ class QAData:
     threshold_features: datasets.Dataset | None = None
     allow_no_answer: bool = False
     all_windows: int | None = None  # training windows before answerless ones were dropped
+    split_words: int = 0  # answers whose edge fell inside a segmented word (PhoBERT)
+    word_segmenter: str | None = None  # PhoBERT's input: how its words were cut
 
     def summary(self) -> str:
         text = f"{len(self.train_examples)} training questions → {len(self.train_features)} windows"
@@ -376,9 +382,17 @@ def load_data(cfg: FinetuneConfig, tokenizer, windows, questions: RunQuestions) 
             cfg.training.seed,
         )
         features = features.select(rows)
-    features = features.remove_columns("answerable")
+    answers = sum(bool(a["text"]) for a in train_examples["answers"])
+    split = sum(features["split_words"])
+    if split:
+        logger.info(
+            "%d of %d training answers began or ended inside a segmented word; those words were "
+            "split there, so every answer is whole tokens.", split, answers)
+    features = features.remove_columns(["answerable", "split_words"])
     out = QAData(
-        train_examples, features, allow_no_answer=allow_no_answer, all_windows=all_windows
+        train_examples, features, allow_no_answer=allow_no_answer, all_windows=all_windows,
+        split_words=split,
+        word_segmenter=tokenizer.segmenter if segments_words(tokenizer) else None,
     )
     if held is not None:
         out.threshold_examples = held
@@ -409,7 +423,7 @@ def _record(cfg: FinetuneConfig, data: QAData, result, scores, threshold, hub_ta
         degenerate_no_answer=bool(scores and scores.degenerate),
         no_answer_auc=scores.no_answer_auc if scores else None,
         span_metrics=(scores.span_metrics or {}) if scores else {},
-        settings=_settings(cfg, len(data.train_examples), len(data.train_features)),
+        settings=_settings(cfg, data),
         train_runtime_s=result.metrics.get("train_runtime"),
         train_samples_per_second=result.metrics.get("train_samples_per_second"),
         global_step=result.global_step,

@@ -41,12 +41,14 @@ def attention_dropout_overrides(rate: float | None) -> dict[str, float]:
     return {} if rate is None else dict.fromkeys(ATTENTION_DROPOUT_FIELDS, rate)
 
 
-def load_model_and_tokenizer(args: ModelArguments, checkpoint: str):
+def load_model_and_tokenizer(args: ModelArguments, checkpoint: str,
+                             segmenter: str | None = None):
     """Fast tokenizer and QA model (float32 weights; mixed precision is the Trainer's job),
     loaded by ``qa_core``'s loader: its errors (offline, gated, not found, broken folder, slow
     tokenizer, no QA head in transformers) become ``TrainConfigError``s, with the offline
     smoke-test hint where no model could be had; an attention kernel the architecture lacks
-    (mDeBERTa has no SDPA) is replaced by the best it has, and logged."""
+    (mDeBERTa has no SDPA) is replaced by the best it has, and logged. A PhoBERT checkpoint
+    gets its tokenizer with ``segmenter`` (``qa_core.model.phobert``)."""
     import torch
 
     from qa_core.errors import (
@@ -65,7 +67,7 @@ def load_model_and_tokenizer(args: ModelArguments, checkpoint: str):
             _, tokenizer, model = load_components(
                 checkpoint, torch.float32, args.model_cache_dir,
                 config_overrides=attention_dropout_overrides(args.attention_dropout),
-                attn_implementation=args.attn_implementation,
+                attn_implementation=args.attn_implementation, segmenter=segmenter,
             )
     except (CheckpointNotFoundError, HubUnreachableError, GatedCheckpointError) as exc:
         raise TrainConfigError(

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from qa_core.answer_options import RECORD_FILE
+from qa_core.checkpoints import BASE_MODEL_LICENCES
 from train.args import TINY_PREFIX
 from train.data import split_spec
 from train.scoring import format_table
@@ -102,7 +103,8 @@ def hub_dataset_ids(sources: list[str]) -> list[str]:
 def _metadata(record: TrainingRecord, name: str) -> dict:
     meta: dict = {
         "language": ["vi"],
-        "license": "apache-2.0",
+        # a fine-tune carries its base model's licence where it is known
+        "license": BASE_MODEL_LICENCES.get(record.base_model, "apache-2.0"),
         "library_name": "transformers",
         "pipeline_tag": "question-answering",
         "tags": ["question-answering", "extractive-qa", "vietnamese", "viqa"],

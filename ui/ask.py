@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from qa_core.answer_options import AnswerOptions
-from qa_core.checkpoints import PUBLIC_CHECKPOINTS
+from qa_core.answer_options import AnswerOptions, read_trained_settings
+from qa_core.checkpoints import BASE_MODEL_LICENCES, NETWORK_COPYLEFT, PUBLIC_CHECKPOINTS
 from qa_core.data import load_source
 from qa_core.errors import CheckpointError
 from qa_core.model.hub import hub_url
@@ -194,10 +194,18 @@ class AskHandlers:
             if status == "missing":
                 return t("info.missing", lang, name=escape_markdown(name))
             parts.append(t(f"info.hub_{status}", lang))
+        reader = self.app.loaded_reader(name)
+        trained = reader.trained if reader is not None else (
+            read_trained_settings(local.path) if local is not None else None)
+        licence = BASE_MODEL_LICENCES.get(trained.base_model) if trained is not None else None
+        if licence is not None:
+            parts.append(t("info.base_licence", lang, base=escape_markdown(trained.base_model),
+                           licence=licence.upper()))
+            if licence in NETWORK_COPYLEFT:
+                parts.append(t("info.network_copyleft", lang))
         options, source = self.app.trained_options(name)
         parts.append(t("info.answers_with", lang, description=options_description(options, lang),
                        source=translate(source, lang)))
-        reader = self.app.loaded_reader(name)
         if reader is not None:
             parts.append(t("info.loaded", lang, device=reader.device,
                            precision=translate(reader.precision, lang)))

@@ -21,22 +21,25 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa_core.answer_options import RECORD_FILE
-from qa_core.errors import NotAQAModelError, Phrase, SlowTokenizerError, UntrainedHeadWarning
+from qa_core.answer_options import RECORD_FILE, read_trained_settings
+from qa_core.errors import (
+    NotAQAModelError,
+    Phrase,
+    QAError,
+    SlowTokenizerError,
+    UntrainedHeadWarning,
+)
 from qa_core.model.folders import check_local_checkpoint, check_tokenizer_files, is_phobert
 from qa_core.model.hub import hub_reachable
 from qa_core.model.load_errors import first_line, load_error
-from qa_core.model.names import DEFAULT_HUB_CHECKPOINT, parse_checkpoint
+from qa_core.model.names import parse_checkpoint
+from qa_core.model.phobert import PhobertOffsetTokenizer, check_token_ids
+from qa_core.segmentation import check_segmenter
+from qa_core.windows import gives_offsets
 
 logger = logging.getLogger(__name__)
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
-_PHOBERT_HINT = (
-    "PhoBERT ships only a slow (Python) BPE tokenizer without character offsets, and it "
-    "expects word-segmented input (VnCoreNLP), so answer spans cannot be mapped back to the raw "
-    "text. Use an XLM-R-based checkpoint such as '{default}' instead, or fine-tune one "
-    "(python -m train.finetune)."
-)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -195,9 +198,11 @@ def load_checkpoint(
     dtype=None,
     cache_dir: str | None = None,
     config_overrides: dict | None = None,
+    segmenter: str | None = None,
     **model_kwargs,
 ) -> LoadedCheckpoint:
-    """Config, fast tokenizer and QA model of ``checkpoint`` on the CPU, or a clear error.
+    """Config, tokenizer (one that gives character offsets) and QA model of ``checkpoint`` on
+    the CPU, or a clear error.
 
     ``dtype`` (a torch dtype) loads the weights straight into that precision. ``cache_dir`` is
     the Hub download cache (default: the Hub's own). ``config_overrides`` set those of their
@@ -206,6 +211,12 @@ def load_checkpoint(
     ``from_pretrained``; an ``attn_implementation`` the architecture lacks is replaced by the
     best one it has (mDeBERTa has no SDPA). Warns ``UntrainedHeadWarning`` at the caller's line
     when the checkpoint has no trained QA head.
+
+    PhoBERT checkpoints get its own BPE tokenizer (``vocab.txt`` and ``bpe.codes``, never a
+    ``tokenizer.json``) behind an adapter that segments words and gives offsets in the original
+    text (``qa_core.model.phobert``), with ``segmenter``, else the one the checkpoint was
+    trained with (``viqa_training.json``, then its tokenizer config), else underthesea. A
+    tokenizer that gives ids the model has no embedding for is refused.
     """
     from transformers import AutoConfig, AutoModelForQuestionAnswering
 
@@ -236,29 +247,25 @@ def load_checkpoint(
                 "transformers. Pick an encoder such as XLM-R, BERT or mDeBERTa.",
                 name=checkpoint, model_type=config.model_type,
             )
-        if is_phobert(local, config):
-            raise SlowTokenizerError(
-                "'{name}' cannot be used: " + _PHOBERT_HINT, name=checkpoint,
-                default=DEFAULT_HUB_CHECKPOINT,
-            )
-        if local is not None:
+        phobert = is_phobert(local, config)
+        if local is not None and not phobert:
             check_tokenizer_files(local)
         try:
-            # The checkpoint's own tokenizer.json, not transformers 5's rebuild of it.
-            tokenizer = load_tokenizer(checkpoint, config, **hub)
+            if phobert:
+                tokenizer = PhobertOffsetTokenizer.from_pretrained(checkpoint, segmenter, **hub)
+            else:  # the checkpoint's own tokenizer.json, not transformers 5's rebuild of it
+                tokenizer = load_tokenizer(checkpoint, config, **hub)
+        except QAError:
+            raise
         except Exception as exc:
             raise load_error(checkpoint, exc, local, offline) from exc
-        if not getattr(tokenizer, "is_fast", False):
-            if type(tokenizer).__name__.startswith("Phobert"):
-                raise SlowTokenizerError(
-                    "'{name}' has no fast tokenizer. " + _PHOBERT_HINT, name=checkpoint,
-                    default=DEFAULT_HUB_CHECKPOINT,
-                )
+        if not gives_offsets(tokenizer):
             raise SlowTokenizerError(
                 "'{name}' has no fast tokenizer. Extractive QA needs a fast (Rust) tokenizer "
                 "for character offsets; convert the tokenizer with `PreTrainedTokenizerFast` or "
                 "pick a checkpoint that ships tokenizer.json.", name=checkpoint,
             )
+        check_token_ids(tokenizer, config.vocab_size, name=checkpoint)
 
         note = ""
         requested = model_kwargs.get("attn_implementation")
@@ -284,6 +291,10 @@ def load_checkpoint(
             "will be poor.", checkpoint, len(encoder_missing), ", ".join(encoder_missing[:3]),
         )
     record, notes = record_dir(checkpoint, local, hub)
+    if phobert and segmenter is None and record is not None:
+        trained = read_trained_settings(record)
+        if trained is not None and trained.word_segmenter:  # answer as it was trained
+            tokenizer.segmenter = check_segmenter(trained.word_segmenter)
     loaded = LoadedCheckpoint(
         checkpoint, config, tokenizer, model, untrained, note, record, notes
     )

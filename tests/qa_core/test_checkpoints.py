@@ -99,7 +99,7 @@ def test_unusable_local_folders_are_marked_and_not_offered(tmp_path):
     fake_checkpoint(tmp_path / "good")
     found = {c.name: c for c in ck.discover_local_checkpoints(tmp_path)}
     assert found["good"].usable
-    assert "PhoBERT" in found["qa-model-vi"].problem
+    assert found["qa-model-vi"].usable  # PhoBERT: offsets come from its adapter
     assert found["no-weights"].problem.endswith("but no weights (model.safetensors or pytorch_model.bin)")
     assert "empty (0 bytes)" in found["empty-weights"].problem
     # The problem is a translatable phrase, not a sentence cut out of an error message.

@@ -246,7 +246,6 @@ def test_slow_tokenizer_is_refused(tmp_path, tiny_checkpoints, monkeypatch):
 def test_bfloat16_on_cpu_rounds_only_the_matmuls(tiny_checkpoint):
     import torch
 
-    fp32 = load_reader(str(tiny_checkpoint), device="cpu", dtype="float32")
     bf16 = load_reader(str(tiny_checkpoint), device="cpu", dtype="bfloat16")
     assert bf16.dtype is torch.bfloat16
     head = bf16.model.qa_outputs
@@ -257,12 +256,19 @@ def test_bfloat16_on_cpu_rounds_only_the_matmuls(tiny_checkpoint):
     assert {p.dtype for p in others} == {torch.float32} and head.weight.dtype is torch.float32
     norms = [m for m in bf16.model.modules() if isinstance(m, torch.nn.LayerNorm)]
     assert norms and all(m.weight.dtype is torch.float32 for m in norms)
-    a = fp32.answer(QUESTION, CONTEXT, top_n=5, include_tokens=True)
-    b = bf16.answer(QUESTION, CONTEXT, top_n=5, include_tokens=True)
-    assert_exact(b, CONTEXT)
-    assert b.answers[0].score == pytest.approx(a.answers[0].score, abs=0.05)
-    pairs = zip(a.tokens, b.tokens)
-    assert max(abs(x.start_prob - y.start_prob) for x, y in pairs) < 0.02
+    assert_exact(bf16.answer(QUESTION, CONTEXT, top_n=5, include_tokens=True), CONTEXT)
+
+
+@pytest.mark.slow
+def test_bfloat16_matmuls_keep_float32s_answers_on_a_trained_model(smoke_model):
+    """On random weights every token is about equally likely, so any precision "agrees"; the
+    smoke model has learnt the sample. bfloat16 matmuls gave float32's best span on all 54
+    questions in the runs that set this bound; a wrong path (the whole model in bfloat16, the
+    head rounded) loses many."""
+    from agreement import agreement
+
+    same, gap = agreement(smoke_model, "bfloat16")
+    assert same >= 0.95 and gap < 0.02, (same, gap)
 
 
 def test_dtype_names():

@@ -76,7 +76,7 @@ def test_the_help_is_short_and_lists_the_presets(capsys):
     out = help_text(capsys, "--help")
     assert len(out.splitlines()) < 260  # viqa's options and the common training ones
     assert "--adam-beta1" not in out and "--learning-rate" in out and "--bf16" in out
-    assert set(presets()) == {"smoke", "mlqa-vi", "uit-viquad2", "small-encoder"}
+    assert set(presets()) == {"smoke", "mlqa-vi", "uit-viquad2", "small-encoder", "phobert"}
     for name in presets():
         assert f"'{name}'" in out  # each preset, with what it is
     assert "--max_train_samples" not in out  # one spelling per option

@@ -19,9 +19,9 @@ from qa_core.errors import (
     CheckpointNotFoundError,
     GatedCheckpointError,
     HubUnreachableError,
+    InputError,
     InvalidHubIdError,
     NotAQAModelError,
-    SlowTokenizerError,
     UntrainedHeadWarning,
 )
 from qa_core.model import folders, load_errors, loading
@@ -81,12 +81,22 @@ def test_supported_attention_keeps_what_the_model_supports():
     assert loading.supported_attention(EagerOnly, None) is None
 
 
-def test_phobert_is_known_by_its_files_not_its_folder_name(layouts):
+def test_phobert_is_known_by_its_files_and_answers_at_exact_offsets(layouts):
+    from qa_core.model.phobert import PhobertOffsetTokenizer
+
     path = layouts["qa-model-vi"]
     assert "phobert" not in str(path).lower()
     assert folders.is_phobert(path)
-    with pytest.raises(SlowTokenizerError, match="PhoBERT"):
-        load_reader(str(path), device="cpu")
+    reader = load_reader(str(path), device="cpu", dtype="float32")
+    assert isinstance(reader.tokenizer, PhobertOffsetTokenizer)
+    assert reader.tokenizer.segmenter == "underthesea"
+    assert reader.defaults.max_length == 256  # its 258 positions hold 256 tokens
+    context = "Năm 939, Ngô Quyền xưng vương, đóng đô ở Cổ Loa.  Thành Cổ Loa ở Đông Anh."
+    pred = reader.answer("Ngô Quyền đóng đô ở đâu?", context, top_n=5, include_tokens=True)
+    assert pred.answers and all(context[a.start:a.end] == a.text for a in pred.answers)
+    assert all(context[t.start:t.end] == t.text for t in pred.tokens)
+    with pytest.raises(InputError, match="256"):
+        reader.answer("Ngô Quyền đóng đô ở đâu?", context, max_length=384)
 
 
 def test_phobert_by_tokenizer_config_alone(tmp_path):
@@ -470,3 +480,32 @@ def test_a_note_about_the_settings_reaches_every_answer(tiny_checkpoints, monkey
     reader = build_reader(tiny_checkpoints["unigram"], device="cpu", dtype="float32")
     assert note in reader.warnings
     assert note in reader.answer("Ai?", "Ngô Quyền.").warnings
+
+
+def test_a_tokenizer_with_ids_past_the_embeddings_is_refused(tiny_checkpoints, tmp_path):
+    """Some PhoBERT copies carry a tokenizer.json from a fork that renumbers ids past the
+    vocabulary; any tokenizer that gives ids the model has no embedding for is refused."""
+    import shutil
+
+    path = tmp_path / "mismatched"
+    shutil.copytree(tiny_checkpoints["unigram"], path)
+    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    config["vocab_size"] = 100  # the tokenizer gives ids up to about 2,000
+    (path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    with pytest.raises(BrokenCheckpointError, match="token ids up to .* ids 0 to 99"):
+        load_components(str(path))
+
+
+def test_phobert_ignores_a_forks_tokenizer_json(layouts, tmp_path):
+    import shutil
+
+    from qa_core.model.phobert import check_token_ids
+
+    path = tmp_path / "with-fork-json"
+    shutil.copytree(layouts["qa-model-vi"], path)
+    fork = {"model": {"vocab": {"<s>": 0, "Hà_Nội": 64000}}, "added_tokens": []}
+    (path / "tokenizer.json").write_text(json.dumps(fork), encoding="utf-8")
+    with pytest.raises(BrokenCheckpointError, match="renumbers ids"):
+        check_token_ids(path, 1000)
+    _, tokenizer, _ = load_components(str(path))  # vocab.txt and bpe.codes, never that file
+    assert max(tokenizer.get_vocab().values()) < 64000

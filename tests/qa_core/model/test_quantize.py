@@ -56,9 +56,18 @@ def test_int8_answers_with_exact_offsets_and_heatmap(readers):
         assert [t.start for t in b.tokens] == [t.start for t in a.tokens]
         for tok in b.tokens:
             assert context[tok.start : tok.end] == tok.text
-        # Close to float32's heatmap (random tiny weights: nearly flat logits).
-        assert max(abs(x.start_prob - y.start_prob) for x, y in zip(a.tokens, b.tokens)) < 0.02
-        assert b.answers[0].score == pytest.approx(a.answers[0].score, abs=0.05)
+
+
+
+@pytest.mark.slow
+def test_int8_keeps_float32s_answers_on_the_smoke_model(smoke_model):
+    """Random weights say nothing about agreement (every token about equally likely); the smoke
+    model has learnt the sample. Per-token int8 gave float32's best span on all 54 questions in
+    the runs that set this bound; one scale per batch, or a wrong scale, loses many."""
+    from agreement import agreement
+
+    same, gap = agreement(smoke_model, "int8")
+    assert same >= 0.95 and gap < 0.02, (same, gap)
 
 
 def test_int8_holds_int8_weights_and_no_float32_copy(readers):

@@ -349,9 +349,9 @@ def test_token_type_ids_only_where_the_model_has_segments(layouts, tiny_checkpoi
     assert set(unigram("Ai?", "Hà Nội").get("token_type_ids", [0])) == {0}
 
 
-def test_slow_only_phobert_stays_slow_for_the_caller_to_refuse(layouts):
+def test_slow_only_phobert_stays_slow_for_the_loader_to_wrap(layouts):
     tok = _load(layouts["phobert"])
-    assert not tok.is_fast
+    assert not tok.is_fast  # qa_core.model.loading wraps it (qa_core.model.phobert)
 
 
 def test_saved_and_reloaded_tokenizer_is_the_same(layouts, tmp_path):
