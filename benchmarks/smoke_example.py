@@ -58,7 +58,7 @@ def main() -> None:
     print(f"smoke: MLQA-vi F1 {metrics['eval_mlqa_vi_f1']:.1f}, SQuAD F1 "
           f"{metrics['eval_squad_f1']:.1f} on the sample it trained on; "
           f"python -m train.finetune --preset smoke took {seconds:.0f} s")
-    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
     from phobert_layout import build_phobert_lookalike
 
     base = build_phobert_lookalike(work / "phobert-base")
