@@ -86,3 +86,24 @@ def test_a_failed_batch_keeps_its_message_in_the_summary(batch):
     summary, table, files = handler(None, batch.app.default_checkpoint(), False, 30)
     assert summary.startswith("**⚠ No file:**") and "Upload a CSV" in summary
     assert table is None and files is None
+
+
+def test_the_command_line_predicts_a_file_as_the_batch_tab_does(batch, models_dir, tmp_path,
+                                                                 capsys):
+    """``python -m qa_core predict FILE`` and the Batch tab read the file and write the
+    predictions with the same code: the same rows give the same files."""
+    from qa_core.__main__ import main
+
+    checkpoint = str(models_dir / "tiny-wordpiece")
+    path = tmp_path / "questions.csv"
+    pd.DataFrame([{"id": "", "question": QUESTION, "context": CONTEXT},
+                  {"id": "b", "question": "Trận Bạch Đằng năm nào?", "context": CONTEXT}]
+                 ).to_csv(path, index=False)
+    assert main(["predict", str(path), "--checkpoint", checkpoint, "--output-dir",
+                 str(tmp_path / "cli"), "--no-allow-no-answer", "--max-answer-length", "30"]) == 0
+    assert "2 predictions" in capsys.readouterr().err
+    *_, files = batch.batch(str(path), checkpoint, False, 30)
+    tab = {Path(f).name: Path(f).read_text(encoding="utf-8") for f in files}
+    cli = json.loads((tmp_path / "cli" / "predictions.json").read_text(encoding="utf-8"))
+    assert cli == json.loads(tab["predictions.json"])
+    assert [r["id"] for r in cli] == ["row-1", "b"]  # an empty id gets the row's own

@@ -1,4 +1,5 @@
-"""Start/end logits → ranked answer spans. Pure numpy: logits and offsets in, spans out.
+"""Start/end logits → ranked answer spans for one example. Pure numpy: logits and offsets
+in, spans out.
 
 Rules (the same for the reader, evaluation and training):
 
@@ -17,21 +18,20 @@ Rules (the same for the reader, evaluation and training):
   "no answer" when ``null - best > null_threshold``.
 
 Top-n is exact over all valid spans (not the top-20 starts × top-20 ends shortcut): the band
-of valid spans is enumerated and de-duplicated. Beside a model's forward pass over the same
-windows this costs next to nothing (``benchmarks/bench_evaluate.py`` measures the share).
+of valid spans is enumerated and de-duplicated. ``qa_core.spans.batch`` gives the same results
+for many examples at once, by faster routes where they are exact.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from qa_core.errors import InputError
-from qa_core.textnorm import INVISIBLE_SPACES, is_space, to_nfc
+from qa_core.textnorm import INVISIBLE_SPACES, is_space
 from qa_core.types import Answer, SpanResult
 
 # Whitespace of the Basic Multilingual Plane, invisible spaces included (str.isspace() is
@@ -109,6 +109,7 @@ def collapse_tokens(
     end_logits: np.ndarray,
     offsets: np.ndarray,
     first: np.ndarray,
+    row_base: np.ndarray | int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fold tokens without visible text of their own into their neighbours.
 
@@ -120,12 +121,13 @@ def collapse_tokens(
     takes the larger start and end logits. Visible tokens are then packed at the
     start of each window's context, so ``max_answer_length`` counts tokens with visible text.
     Returns new ``(start_logits, end_logits, offsets)``; rows without such tokens are unchanged.
-    ``first`` is ``trim_maps(...)[0]`` of the text the offsets index.
+    ``first`` is ``trim_maps(...)[0]`` of the text the offsets (plus ``row_base``) index.
     """
     in_ctx = offsets[..., 0] >= 0  # (R, L)
-    seq_len = in_ctx.shape[1]
-    gs = np.where(in_ctx, offsets[..., 0], 0)
-    ge = np.where(in_ctx, offsets[..., 1], 0)
+    n_rows, seq_len = in_ctx.shape
+    base = np.broadcast_to(np.asarray(row_base, dtype=np.int64), (n_rows,))[:, None]
+    gs = np.where(in_ctx, offsets[..., 0], 0) + base
+    ge = np.where(in_ctx, offsets[..., 1], 0) + base
     blank = in_ctx & (first[gs] >= ge)  # nothing but spaces (or empty)
     dup = np.zeros_like(in_ctx)
     dup[:, :-1] = (
@@ -222,7 +224,7 @@ def _explicit_spans(
     return starts[top], ends[top], scores[top], log_z, null
 
 
-def _span_result(
+def span_result(
     answers: list[Answer], null: float | None, log_z: float, options: SpanOptions
 ) -> SpanResult:
     """The ``SpanResult`` of ranked answers, deciding "no answer" when a null score is given."""
@@ -251,7 +253,7 @@ def _to_result(
         Answer(context[s:e], s, e, sc, math.exp(sc - log_z))
         for s, e, sc in zip(starts.tolist(), ends.tolist(), scores.tolist())
     ]
-    return _span_result(answers, null, log_z, options)
+    return span_result(answers, null, log_z, options)
 
 
 def find_spans(
@@ -281,156 +283,3 @@ def find_spans(
     )
     parts = _explicit_spans(start_logits, end_logits, offsets, context, options, null)
     return _to_result(context, *parts, options)
-
-
-# ---------------------------------------------------------------------------------------------
-# Many examples
-# ---------------------------------------------------------------------------------------------
-def find_spans_batch(
-    start_logits: np.ndarray,
-    end_logits: np.ndarray,
-    offsets: np.ndarray,
-    feature_example: np.ndarray,
-    contexts: Sequence[str],
-    options: SpanOptions | None = None,
-    cls_index: np.ndarray | int = 0,
-) -> list[SpanResult]:
-    """:func:`find_spans` for many examples: one result per context, in order.
-
-    Args:
-        start_logits, end_logits: ``(n_features, seq_len)`` for all windows of all examples.
-        offsets: ``(n_features, seq_len, 2)``, ``-1`` outside the context.
-        feature_example: ``(n_features,)`` index into ``contexts`` of each window's example.
-        contexts: one text per example.
-        cls_index: ``(n_features,)`` or one int.
-
-    An example without any window gets an empty result of its own (no candidates).
-    """
-    options = options or SpanOptions()
-    contexts = column_values(contexts)
-    start_logits, end_logits = np.asarray(start_logits), np.asarray(end_logits)
-    offsets = np.asarray(offsets, dtype=np.int64)
-    feature_example = np.asarray(feature_example, dtype=np.int64)
-    if not isinstance(cls_index, (int, np.integer, np.ndarray)):
-        cls_index = column_values(cls_index)
-    cls = np.broadcast_to(np.asarray(cls_index, dtype=np.int64), feature_example.shape)
-    rows_of: dict[int, list[int]] = defaultdict(list)
-    for row, example in enumerate(feature_example.tolist()):
-        rows_of[example].append(row)
-    results = []
-    for example, context in enumerate(contexts):
-        rows = rows_of.get(example)
-        if not rows:
-            results.append(SpanResult(no_answer=options.allow_no_answer))
-            continue
-        results.append(find_spans(start_logits[rows], end_logits[rows], offsets[rows], context,
-                                  options, cls[rows]))
-    return results
-
-
-# ---------------------------------------------------------------------------------------------
-# Evaluation: many examples with the features `prepare_eval_features` made
-# ---------------------------------------------------------------------------------------------
-def _arrow_of(column):
-    """The Arrow array behind a ``datasets`` column (of an unshuffled table), else None:
-    reading it whole is much faster than iterating the column row by row."""
-    import pyarrow as pa
-
-    source = getattr(column, "source", None)
-    if source is not None and getattr(source, "_indices", None) is None and hasattr(source, "data"):
-        column = source.data.column(column.column_name)
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    return column if isinstance(column, pa.Array) else None
-
-
-def column_values(column) -> list:
-    """A ``datasets`` column (or any sequence) as a Python list, read in one pass."""
-    array = _arrow_of(column)
-    return array.to_pylist() if array is not None else list(column)
-
-
-def pad_offsets(offset_mapping, seq_len: int) -> np.ndarray:
-    """Ragged per-window offsets → ``(n_features, seq_len, 2)`` padded with ``-1``.
-
-    Accepts nested lists or an Arrow list column (a ``datasets`` column is read without
-    building Python lists).
-    """
-    column = _arrow_of(offset_mapping)
-    if column is not None:
-        lengths = column.value_lengths().to_numpy(zero_copy_only=False)
-        flat = column.flatten().flatten().to_numpy(zero_copy_only=False).astype(np.int64)
-        flat = flat.reshape(-1, 2)
-    else:
-        lengths = np.fromiter((len(o) for o in offset_mapping), dtype=np.int64)
-        flat = np.asarray([p for offs in offset_mapping for p in offs], dtype=np.int64)
-        flat = flat.reshape(-1, 2)
-    column_lengths = lengths
-    lengths = np.minimum(lengths, seq_len)  # longer rows are cut (never the case for logits)
-    row_start = np.repeat(np.arange(len(lengths)) * seq_len - np.cumsum(lengths) + lengths, lengths)
-    out = np.full((len(lengths) * seq_len, 2), -1, dtype=np.int64)
-    out[row_start + np.arange(len(row_start))] = flat[: len(row_start)] if (
-        len(flat) == len(row_start)) else _cut_rows(flat, column_lengths, seq_len)
-    return out.reshape(len(lengths), seq_len, 2)
-
-
-def _cut_rows(flat: np.ndarray, lengths: np.ndarray, seq_len: int) -> np.ndarray:
-    """The first ``seq_len`` pairs of every row of a flattened ragged array."""
-    pos = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return flat[pos < seq_len]
-
-
-def postprocess_predictions(
-    examples,
-    features,
-    start_logits: np.ndarray,
-    end_logits: np.ndarray,
-    options: SpanOptions | None = None,
-) -> dict[str, SpanResult]:
-    """Spans for every example from the logits of its evaluation features.
-
-    ``examples`` have ``id`` and ``context``; ``features`` (from ``prepare_eval_features``) have
-    ``example_id``, ``offset_mapping`` and ``cls_index``. Logits are ``(n_features, seq_len)``
-    as a Trainer returns them (padding ``-100`` is harmless: padded tokens have no offsets).
-    Offsets index the NFC context; returned offsets index each example's own context.
-    """
-    ids = column_values(examples["id"])
-    index = {ex_id: i for i, ex_id in enumerate(ids)}
-    start_logits = np.asarray(start_logits)
-    end_logits = np.asarray(end_logits)
-    seq_len = start_logits.shape[1]
-    offsets = pad_offsets(features["offset_mapping"], seq_len)
-    feature_example = np.asarray(
-        [index[i] for i in column_values(features["example_id"])], dtype=np.int64
-    )
-    cls = (
-        np.asarray(column_values(features["cls_index"]), dtype=np.int64)
-        if "cls_index" in getattr(features, "column_names", features)
-        else 0
-    )
-    normalized = [to_nfc(c) for c in column_values(examples["context"])]
-    results = find_spans_batch(
-        start_logits,
-        end_logits,
-        offsets,
-        feature_example,
-        [n.text for n in normalized],
-        options,
-        cls,
-    )
-    for res, norm in zip(results, normalized):
-        if not norm.is_identity:
-            res.answers = [map_answer(a, norm) for a in res.answers]
-    return dict(zip(ids, results))
-
-
-def map_answer(answer: Answer, norm) -> Answer:
-    """The same answer with offsets and text moved from the NFC text to the original."""
-    s, e = norm.to_original(answer.start, answer.end)
-    return Answer(norm.original[int(s) : int(e)], int(s), int(e), answer.score, answer.probability)
-
-
-def references_of(examples) -> Mapping[str, list[str]]:
-    """Gold answer texts per example id, the shape ``qa_core.evaluation.metrics`` expects."""
-    answers = column_values(examples["answers"])
-    return {ex_id: list(ans["text"]) for ex_id, ans in zip(column_values(examples["id"]), answers)}
