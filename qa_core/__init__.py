@@ -5,10 +5,13 @@ schema), ``windows`` (question + context → token windows), ``model`` (loading 
 precision), ``spans`` (logits → ranked answer spans), ``reader`` (all of it behind one call),
 ``evaluation`` (metrics and the analysis of an evaluation). What users call is exported here.
 
->>> from qa_core import load_reader                                # doctest: +SKIP
->>> reader = load_reader("deepset/xlm-roberta-base-squad2")        # doctest: +SKIP
->>> reader.answer("Thủ đô của Việt Nam là gì?", "Hà Nội là thủ đô của Việt Nam.").best_text  # doctest: +SKIP
-'Hà Nội'
+Example (downloads a model from the Hub)::
+
+    from qa_core import load_reader
+
+    reader = load_reader("deepset/xlm-roberta-base-squad2")
+    reader.answer("Thủ đô của Việt Nam là gì?", "Hà Nội là thủ đô của Việt Nam.").best_text
+    # 'Hà Nội'
 """
 
 from qa_core.answer_options import AnswerOptions
