@@ -217,6 +217,16 @@ def test_a_vietnamese_browser_gets_the_page_and_its_errors_in_vietnamese(browser
         assert best_text(page, VI["highlight.best"]) != ""
         outcome = page.inner_text("#ask-outcome")
         assert "Probability" not in outcome and "Settings in force" not in outcome
+        # An example clicked fills the boxes and leaves their words Vietnamese; so does the
+        # checkpoint's description under the picker, from the first load on.
+        page.locator("#ask-examples .gallery-item").nth(2).click()
+        page.wait_for_function(
+            "() => document.querySelector('#question textarea').value.startsWith('Từ')")
+        page.wait_for_timeout(300)
+        for box, key in (("#question", "ask.question"), ("#context", "ask.context")):
+            assert page.inner_text(f"{box} [data-testid=block-info]").strip() == VI[key], box
+        info = page.inner_text("#checkpoint-info")
+        assert "Answers with" not in info and VI["info.answers_with"].split("{")[0] in info
     finally:
         page.context.close()
 

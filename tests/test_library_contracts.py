@@ -3,7 +3,9 @@ that an upgrade that changes it fails here, loudly and naming the version, inste
 in production:
 
 * gradio: ``Blocks.validate_inputs`` (``app.Blocks`` overrides it to fill values a REST call
-  to ``/answer`` leaves out) and ``Blocks._queue`` (``app.busy``/``app.drain`` on SIGTERM);
+  to ``/answer`` leaves out), ``Blocks._queue`` (``app.busy``/``app.drain`` on SIGTERM) and
+  ``Examples.input_component_props`` (``ui.ask`` empties it so that a click on an example
+  keeps the boxes' Vietnamese labels);
 * transformers: the Trainer reads ``save_total_limit`` and ``load_best_model_at_end`` from its
   arguments when it uses them, not once at the start (``train.signals`` switches them off
   while stopping);
@@ -50,6 +52,15 @@ def test_gradio_queue_has_what_drain_reads(models_dir):
     for name in ("max_size", "active_jobs"):
         assert hasattr(queue, name), f"{version}: Blocks._queue.{name} is gone (app.drain)"
     assert len(queue) == 0 and not app.busy(demo), version
+
+
+def test_gradio_examples_read_the_props_they_send_at_each_click():
+    import gradio as gr
+
+    source = inspect.getsource(gr.helpers.Examples)
+    assert "update(value=value, **self.input_component_props[i])" in source, (
+        f"gradio {gr.__version__}: a click on an example no longer sends "
+        "Examples.input_component_props; ui.ask relies on emptying it to keep the page's labels")
 
 
 def test_the_trainer_reads_the_settings_signals_switch_off_when_it_uses_them():

@@ -295,6 +295,8 @@ def build(app: ViqaApp, labels: Labels, start_checkpoint: str) -> AskTab:
                                                "checkpoint", info="ask.checkpoint_info")
                 info = gr.Markdown(handlers.checkpoint_info(start_checkpoint),
                                    elem_id="checkpoint-info")
+                labels.custom(info, lambda lang: gr.Markdown(
+                    value=handlers.checkpoint_info(start_checkpoint, lang)))
                 refresh = labels(gr.Button(t("ask.rescan"), size="sm"), value="ask.rescan")
                 top_n, max_len, allow_null, threshold = answer_options(labels, defaults=trained)
                 with gr.Row():
@@ -312,6 +314,10 @@ def build(app: ViqaApp, labels: Labels, start_checkpoint: str) -> AskTab:
                                   examples_per_page=len(examples), elem_id="ask-examples")
         labels.custom(example_box.dataset, lambda lang: gr.Dataset(
             label=t("ask.examples", lang), sample_labels=sample_examples(lang)[1]))
+        # A click on an example sends each box its value with the props it was built with,
+        # English labels included, undoing the page's relabelling: send the values alone
+        # (tests/test_library_contracts.py checks that Gradio still reads this list per click).
+        example_box.input_component_props = [{} for _ in example_box.input_component_props]
         outcome, highlighted, heatmap, table, score_map = result_panel(labels, "ask-",
                                                                       score_map=True)
         # The documented endpoint for gradio_client and MCP clients: JSON in, JSON out.
