@@ -19,7 +19,6 @@ import numpy as np
 from qa_core.answer_options import (
     LIBRARY_DEFAULTS,
     AnswerOptions,
-    read_trained_settings,
     trained_defaults,
     window_limit,
 )
@@ -36,7 +35,7 @@ from qa_core.model.precision import (
 from qa_core.spans import find_spans_batch, map_answer
 from qa_core.textnorm import is_blank, to_nfc
 from qa_core.types import Prediction, TokenScore
-from qa_core.windows import tokenize_windows, truncate_questions
+from qa_core.windows import tokenize_cut_windows, truncate_questions
 
 logger = logging.getLogger(__name__)
 
@@ -175,11 +174,11 @@ class Reader:
             return []
         window_cfg, span_opts = options.windows(), options.spans()
         norm_ctx = [to_nfc(c) for c in contexts]
-        # Cut here, not only inside the windows, to tell the user which questions were cut.
+        # Cut here, before the windows, to tell the user which questions were cut.
         norm_q, cut = truncate_questions(
             self.tokenizer, [to_nfc(q).text for q in questions], window_cfg.max_question_length
         )
-        enc = tokenize_windows(
+        enc = tokenize_cut_windows(
             self.tokenizer,
             norm_q,
             [n.text for n in norm_ctx],
@@ -329,7 +328,7 @@ def build_reader(checkpoint: str | Path, device: str | None = None, dtype=None) 
     # layers (int8: one at a time, giving back each float32 layer's memory as it goes).
     converted = matmuls_only(device, torch_dtype) or torch_dtype == torch.qint8
     loaded = load_checkpoint(str(checkpoint), torch.float32 if converted else torch_dtype)
-    trained = read_trained_settings(loaded.record_dir) if loaded.record_dir else None
+    trained = loaded.trained
     defaults, source = trained_defaults(trained, window_limit(
         loaded.config.model_type, getattr(loaded.config, "max_position_embeddings", None)))
     reader = Reader(

@@ -126,19 +126,29 @@ def tokenize_windows(
     config: WindowConfig,
     **kwargs,
 ):
-    """Tokenize question/context pairs into overlapping windows.
+    """Tokenize question/context pairs into overlapping windows, questions longer than
+    ``config.max_question_length`` tokens cut first (:func:`truncate_questions`).
 
     Returns the tokenizer's ``BatchEncoding`` with one row per window, its
     ``overflow_to_sample_mapping`` and ``offset_mapping`` masked to context tokens only
     (``(-1, -1)`` elsewhere). Extra ``kwargs`` (e.g. ``padding``, ``return_tensors``) go to the
     tokenizer.
     """
-    if not gives_offsets(tokenizer):
-        raise InputError(
-            "Windows need a tokenizer that gives character offsets (a fast tokenizer); load one "
-            "with use_fast=True."
-        )
+    _require_offsets(tokenizer)
     questions, _ = truncate_questions(tokenizer, questions, config.max_question_length)
+    return tokenize_cut_windows(tokenizer, questions, contexts, config, **kwargs)
+
+
+def tokenize_cut_windows(
+    tokenizer,
+    questions: Sequence[str],
+    contexts: Sequence[str],
+    config: WindowConfig,
+    **kwargs,
+):
+    """:func:`tokenize_windows` for questions :func:`truncate_questions` has cut already (the
+    reader cuts them itself, to tell the user which were), so they are not tokenized twice."""
+    _require_offsets(tokenizer)
     ctx = context_index(tokenizer)
     first, second = (questions, contexts) if ctx == 1 else (contexts, questions)
     with tokenizer_lock(tokenizer):
@@ -154,6 +164,14 @@ def tokenize_windows(
         )
     enc["offset_mapping"] = mask_offsets(enc, ctx)
     return enc
+
+
+def _require_offsets(tokenizer) -> None:
+    if not gives_offsets(tokenizer):
+        raise InputError(
+            "Windows need a tokenizer that gives character offsets (a fast tokenizer); load one "
+            "with use_fast=True."
+        )
 
 
 def mask_offsets(enc, ctx: int) -> list[list[tuple[int, int]]] | np.ndarray:

@@ -382,9 +382,9 @@ def load_data(cfg: FinetuneConfig, tokenizer, windows, questions: RunQuestions) 
             cfg.training.seed,
         )
         features = features.select(rows)
-    answers = sum(bool(a["text"]) for a in train_examples["answers"])
     split = sum(features["split_words"])
     if split:
+        answers = sum(bool(a["text"]) for a in train_examples["answers"])
         logger.info(
             "%d of %d training answers began or ended inside a segmented word; those words were "
             "split there, so every answer is whole tokens.", split, answers)

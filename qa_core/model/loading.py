@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa_core.answer_options import RECORD_FILE, read_trained_settings
+from qa_core.answer_options import RECORD_FILE, TrainedSettings, read_trained_settings
 from qa_core.errors import (
     NotAQAModelError,
     Phrase,
@@ -152,7 +152,7 @@ class LoadedCheckpoint:
     model: object
     untrained_head: bool = False
     attention_note: str = ""  # set when the requested attention was replaced
-    record_dir: Path | None = None  # where its viqa_training.json lies, if it has one
+    trained: TrainedSettings | None = None  # what its viqa_training.json says, if it has one
     # Said on every answer: why its trained settings could not be read, when they could not.
     notes: list[Phrase] = field(default_factory=list)
 
@@ -291,12 +291,11 @@ def load_checkpoint(
             "will be poor.", checkpoint, len(encoder_missing), ", ".join(encoder_missing[:3]),
         )
     record, notes = record_dir(checkpoint, local, hub)
-    if phobert and segmenter is None and record is not None:
-        trained = read_trained_settings(record)
-        if trained is not None and trained.word_segmenter:  # answer as it was trained
-            tokenizer.segmenter = check_segmenter(trained.word_segmenter)
+    trained = read_trained_settings(record) if record is not None else None
+    if phobert and segmenter is None and trained is not None and trained.word_segmenter:
+        tokenizer.segmenter = check_segmenter(trained.word_segmenter)  # answer as it was trained
     loaded = LoadedCheckpoint(
-        checkpoint, config, tokenizer, model, untrained, note, record, notes
+        checkpoint, config, tokenizer, model, untrained, note, trained, notes
     )
     if untrained:
         warnings.warn(

@@ -123,8 +123,8 @@ def test_a_model_pushed_from_here_brings_its_settings_from_the_hub(trained_check
     (repo / "refs" / "main").write_text(commit)
     shutil.copytree(trained_checkpoint, repo / "snapshots" / commit)
     loaded = load_checkpoint("someone/trained", cache_dir=str(tmp_path / "cache"))  # offline
-    assert loaded.record_dir == repo / "snapshots" / commit
-    options, source = checkpoint_defaults(loaded.record_dir)
+    assert loaded.trained.path == repo / "snapshots" / commit / RECORD_FILE
+    options, source = checkpoint_defaults(loaded.trained.path.parent)
     assert source == f"as trained ({RECORD_FILE})" and options.max_length == 64
     # The app's pickers read the same settings before the model is loaded.
     assert checkpoint_defaults("someone/trained", cache_dir=str(tmp_path / "cache")) == (
